@@ -1,0 +1,197 @@
+"""Typed settings for Mission Control, validated completely when the file is loaded."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# A service name ends up in log lines, URLs and recovery argv: keep it to a safe alphabet so
+# that `x; rm -rf /` or `$(id)` can never be a name in the first place.
+SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+HTTP_METHODS = ("GET", "HEAD", "POST")
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StatusRange(Strict):
+    """An inclusive range of accepted HTTP status codes."""
+
+    low: int = Field(ge=100, le=599)
+    high: int = Field(ge=100, le=599)
+
+    def accepts(self, code: int) -> bool:
+        return self.low <= code <= self.high
+
+
+def parse_expected_status(value: object) -> tuple[StatusRange, ...]:
+    """Accept 200, [200, 204], "200-399" or ["2xx"-style ranges] and normalise to ranges."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise ValueError("must name at least one status code")
+    ranges = []
+    for item in items:
+        if isinstance(item, bool):
+            raise ValueError("must be a status code, a list of codes or a range like '200-399'")
+        if isinstance(item, int):
+            low = high = item
+        elif isinstance(item, str) and re.fullmatch(r"\s*\d{3}\s*(-\s*\d{3}\s*)?", item):
+            parts = [int(p) for p in item.split("-")]
+            low, high = parts[0], parts[-1]
+        else:
+            raise ValueError("must be a status code, a list of codes or a range like '200-399'")
+        if not (100 <= low <= high <= 599):
+            raise ValueError(f"{item!r} is not a status code range within 100..599")
+        ranges.append(StatusRange(low=low, high=high))
+    return tuple(ranges)
+
+
+class RecoverySettings(Strict):
+    """How one service is recovered (the recovery engine reads this)."""
+
+    action: Literal["command", "docker", "http", "demo", "none"] = "none"
+    command: tuple[str, ...] | None = None
+    container: str | None = None
+    url: str | None = None
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    auto: bool = True
+    restart_failures: int | None = Field(default=None, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _action_has_its_target(self) -> RecoverySettings:
+        if self.action == "command" and not self.command:
+            raise ValueError("action 'command' needs a non-empty 'command' argv list")
+        if self.action == "docker" and not self.container:
+            raise ValueError("action 'docker' needs 'container'")
+        if self.action == "http" and not (self.url and self.url.startswith(("http://", "https://"))):
+            raise ValueError("action 'http' needs an http(s) 'url'")
+        return self
+
+
+class ServiceSettings(Strict):
+    """One monitored service: where it is, how to probe it, what counts as healthy."""
+
+    name: str
+    type: Literal["http", "tcp"] | None = None
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    health_endpoint: str | None = None
+    url: str | None = None
+    method: str = "GET"
+    timeout_s: float = Field(default=5.0, gt=0, le=300)
+    expected_status: tuple[StatusRange, ...] = (StatusRange(low=200, high=399),)
+    expect_body: str | None = None
+    degraded_latency_ms: float | None = Field(default=None, gt=0)
+    failure_threshold: int = Field(default=3, ge=1, le=1000)
+    success_threshold: int = Field(default=1, ge=1, le=1000)
+    enabled: bool = True
+    tags: tuple[str, ...] = ()
+    recovery: RecoverySettings = RecoverySettings()
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not SERVICE_NAME_RE.match(value):
+            raise ValueError("must be 1-64 characters of letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value.upper() not in HTTP_METHODS:
+            raise ValueError(f"must be one of {', '.join(HTTP_METHODS)}")
+        return value.upper()
+
+    @field_validator("health_endpoint")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError("must be a path starting with '/'")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be an absolute http:// or https:// URL")
+        return value
+
+    @field_validator("expected_status", mode="before")
+    @classmethod
+    def _status(cls, value: object) -> object:
+        return value if isinstance(value, tuple) else parse_expected_status(value)
+
+    @model_validator(mode="after")
+    def _complete_target(self) -> ServiceSettings:
+        kind = self.type or ("http" if (self.url or self.health_endpoint) else "tcp")
+        object.__setattr__(self, "type", kind)
+        if kind == "tcp" and self.port is None:
+            raise ValueError("a tcp service needs 'port'")
+        if kind == "http" and not self.url and self.port is None:
+            raise ValueError("an http service needs 'url' or 'port' (with 'health_endpoint')")
+        return self
+
+    @property
+    def target(self) -> str:
+        """What is probed, as an operator reads it: a URL or host:port."""
+        if self.type == "tcp":
+            return f"{self.host}:{self.port}"
+        if self.url:
+            return self.url
+        return f"http://{self.host}:{self.port}{self.health_endpoint or '/'}"
+
+
+class Thresholds(Strict):
+    """Global thresholds, in the shape of the original config."""
+
+    restart_failures: int = Field(default=3, ge=1, le=1000)
+    cpu_max: float = Field(default=90.0, gt=0, le=100)
+    mem_max: float = Field(default=90.0, gt=0, le=100)
+
+
+class RecoveryPolicy(Strict):
+    """Global recovery switches and limits."""
+
+    enabled: bool = True
+    cooldown_s: float = Field(default=30.0, ge=0, le=86400)
+    backoff_max_s: float = Field(default=300.0, ge=0, le=86400)
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    window_s: float = Field(default=3600.0, gt=0, le=7 * 86400)
+    verify_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    verify_interval_s: float = Field(default=2.0, gt=0, le=600)
+    healthy_reset_s: float = Field(default=600.0, ge=0, le=7 * 86400)
+    max_concurrent: int = Field(default=2, ge=1, le=64)
+    log_path: str | None = None
+
+
+class Settings(Strict):
+    """The whole configuration file."""
+
+    services: Annotated[tuple[ServiceSettings, ...], Field(min_length=1)]
+    thresholds: Thresholds = Thresholds()
+    interval_s: float = Field(default=40.0, ge=0.2, le=86400)
+    retention_days: float = Field(default=7.0, gt=0, le=3650)
+    max_concurrency: int = Field(default=32, ge=1, le=1024)
+    recovery: RecoveryPolicy = RecoveryPolicy()
+
+    @field_validator("services")
+    @classmethod
+    def _unique_names(cls, services: tuple[ServiceSettings, ...]) -> tuple[ServiceSettings, ...]:
+        seen: set[str] = set()
+        for index, service in enumerate(services):
+            if service.name in seen:
+                raise ValueError(f"services[{index}].name {service.name!r} is a duplicate")
+            seen.add(service.name)
+        return services
+
+    def service(self, name: str) -> ServiceSettings | None:
+        """The service called `name`, or None."""
+        return next((s for s in self.services if s.name == name), None)

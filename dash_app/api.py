@@ -1,0 +1,99 @@
+"""The REST API under /api: a view over the core; only POST /api/health-check makes it probe."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from dash_app.errors import ApiError
+from dash_app.params import int_param, json_body, service_param, time_param
+from ops.core import Core
+from ops.history_query import history_csv, last_sweeps, sweeps_as_records
+
+DEFAULT_SWEEPS = 50
+MAX_ROWS_LIMIT = 1_000_000
+
+
+def _json_text(text: str, status: int = 200) -> Response:
+    return Response(text, status=status, mimetype="application/json")
+
+
+def _history_frame(core: Core):
+    """The history rows the query parameters ask for (shared by JSON and CSV)."""
+    service = service_param(core.service_names())
+    since = time_param("since")
+    default = None if since is not None else DEFAULT_SWEEPS  # a time window alone means all of it
+    limit = int_param("limit", default, 1, MAX_ROWS_LIMIT)
+    return last_sweeps(core.store.frame(since=since, service=service), limit)
+
+
+def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
+    """Routes bound to one core; `ws_port()` tells the page where the WebSocket listens."""
+    api = Blueprint("api", __name__, url_prefix="/api")
+
+    @api.get("/health")
+    def health() -> Response:
+        return _json_text(core.monitor.snapshot_text())
+
+    @api.get("/history")
+    def history() -> Response:
+        sweeps = sweeps_as_records(_history_frame(core))
+        return jsonify({"count": len(sweeps), "history": sweeps})
+
+    @api.get("/history.csv")
+    def history_as_csv() -> Response:
+        response = Response(history_csv(_history_frame(core)), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="health_history.csv"'
+        return response
+
+    @api.get("/logs")
+    def logs() -> Response:
+        service = service_param(core.service_names())
+        limit = int_param("limit", 50, 1, 5000)
+        entries = core.recovery_log.recent(limit=limit, service=service)
+        return jsonify({"count": len(entries), "entries": entries})
+
+    @api.delete("/logs")
+    def clear_logs() -> Response:
+        return jsonify({"cleared": core.recovery_log.clear()})
+
+    @api.get("/metrics")
+    def metrics() -> Response:
+        return jsonify(core.metrics())
+
+    @api.get("/loop-status")
+    def loop_status() -> Response:
+        return jsonify(core.monitor.loop_status())
+
+    @api.post("/health-check")
+    def health_check() -> Response:
+        json_body()  # a malformed body is still a 400, even though none is needed
+        timeout = max(s.timeout_s for s in core.settings.services) + 10
+        core.monitor.request_sweep(timeout=timeout)
+        return _json_text(core.monitor.snapshot_text())
+
+    @api.post("/recovery")
+    def recovery() -> Response:
+        body = json_body()
+        name = body.get("service")
+        if not isinstance(name, str) or not name:
+            raise ApiError(400, "'service' must be a service name", {"body": body})
+        if "force" in body and not isinstance(body["force"], bool):
+            raise ApiError(400, "'force' must be true or false")
+        if name not in core.service_names():
+            raise ApiError(404, "unknown service", {"service": name})
+        return core_recover(core, name, bool(body.get("force", False)))
+
+    @api.get("/info")
+    def info() -> Response:
+        return jsonify({"ws_port": ws_port(), "ws_path": "/ws", "services": core.service_names()})
+
+    return api
+
+
+def core_recover(core: Core, name: str, force: bool) -> Response:
+    """Start a manual recovery; the recovery engine decides (202, 409) when there is one."""
+    engine = getattr(core, "recovery", None)
+    if engine is None:
+        raise ApiError(501, "recovery is not available in this build", {"service": name})
+    entry = engine.request_manual(name, force=force)
+    return jsonify(entry), 202

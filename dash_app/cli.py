@@ -1,0 +1,102 @@
+"""`python -m dash_app`: flags, environment variables, logging, signals, clean shutdown."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from config import ConfigError, Settings, load_settings, settings_from_dict
+
+log = logging.getLogger("dash_app")
+
+DEMO_INTERVAL_S = 5.0  # the demo should look alive within seconds, not 40 s
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m dash_app", description="Mission Control: health dashboard")
+    parser.add_argument("--config", help="config file (env HEALTH_CONFIG_PATH; default config/health_config.json)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=9993, help="HTTP port for the dashboard and /api (0 = any free)")
+    parser.add_argument("--ws-port", type=int, default=9994, help="WebSocket port (0 = any free)")
+    parser.add_argument("--interval", type=float, help="seconds between sweeps (overrides the config)")
+    parser.add_argument("--demo", action="store_true", help="start the embedded demo fleet and monitor it")
+    parser.add_argument("--data-dir", help="where history and logs live (default data/)")
+    args = parser.parse_args(argv)
+    for name in ("port", "ws_port"):
+        if not 0 <= getattr(args, name) <= 65535:
+            parser.error(f"--{name.replace('_', '-')} must be 0..65535")
+    if args.interval is not None and not 0.2 <= args.interval <= 86400:
+        parser.error("--interval must be between 0.2 and 86400 seconds")
+    return args
+
+
+def setup_logging(log_path: Path) -> None:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    handlers.append(logging.handlers.RotatingFileHandler(log_path, maxBytes=5_000_000, backupCount=3))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per WebSocket request is noise
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def load(args: argparse.Namespace, demo) -> Settings:
+    """The settings to run: the config file's, or the demo fleet's; --interval wins."""
+    if demo is not None:
+        settings = settings_from_dict({"services": demo.service_configs(), "interval_s": DEMO_INTERVAL_S}, "demo fleet")
+    else:
+        settings = load_settings(args.config or os.environ.get("HEALTH_CONFIG_PATH") or None)
+    if args.interval is not None:
+        settings = settings.model_copy(update={"interval_s": args.interval})
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(args.data_dir or "data")
+    # A flag wins over a variable: --data-dir places history and log inside it.
+    env = {} if args.data_dir else os.environ
+    setup_logging(Path(env.get("LOG_FILE_PATH") or data_dir / "dashboard.log"))
+    history_path = env.get("HISTORY_FILE_PATH") or data_dir / "health_history.json"
+    demo = None
+    try:
+        if args.demo:
+            from ops.demo_fleet import DemoFleet
+
+            demo = DemoFleet(host="127.0.0.1")
+            demo.start()
+        settings = load(args, demo)
+        return run(args, settings, data_dir, history_path, demo)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        if demo is not None:
+            demo.stop()
+
+
+def run(args, settings: Settings, data_dir: Path, history_path, demo) -> int:
+    from dash_app.factory import create_app
+    from dash_app.servers import PortInUse
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    app = create_app(settings, data_dir=data_dir, history_path=history_path, start_monitor=False, demo=demo)
+    try:
+        app.serve(args.host, args.port, args.ws_port)
+    except PortInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        app.stop()
+        return 1
+    app.core.monitor.start()
+    log.info("monitoring %d service(s) every %gs; Ctrl+C stops", len(settings.services), settings.interval_s)
+    stop.wait()
+    log.info("stopping")
+    app.stop()
+    return 0

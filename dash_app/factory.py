@@ -1,0 +1,67 @@
+"""The composition root: builds the core and its three views; no module-level app or state."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config.settings import Settings
+from dash_app.api import api_blueprint
+from dash_app.dashboard import build_dashboard
+from dash_app.errors import register_error_handlers
+from dash_app.servers import HttpServer, WebSocketServer
+from dash_app.ws import create_ws_app
+from ops.core import Core
+
+log = logging.getLogger(__name__)
+
+
+class MissionControl:
+    """One running dashboard: the core, the HTTP app (Dash + /api) and the WebSocket app."""
+
+    def __init__(self, core: Core, demo=None) -> None:
+        self.core = core
+        self.demo = demo
+        self.http: HttpServer | None = None
+        self.ws: WebSocketServer | None = None
+        self.server = Flask("mission_control")
+        register_error_handlers(self.server)
+        self.server.register_blueprint(api_blueprint(core, ws_port=lambda: self.ws.port if self.ws else None))
+        self.dash = build_dashboard(self.server, core)
+        self.ws_app = create_ws_app(core)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 9993, ws_port: int = 9994) -> None:
+        """Bind both ports (0 picks free ones), then start serving; raises PortInUse."""
+        self.http = HttpServer(self.server, host, port)
+        try:
+            self.ws = WebSocketServer(self.ws_app, host, ws_port)
+        except Exception:
+            self.http.stop()
+            raise
+        self.http.start()
+        self.ws.start()
+        log.info("dashboard and API on http://%s:%d/  WebSocket on ws://%s:%d/ws", host, self.http.port, host, self.ws.port)
+
+    def stop(self) -> None:
+        """Stop the loop (history flushed), then the listeners; safe to call twice."""
+        self.core.stop()
+        for server in (self.ws, self.http):
+            if server is not None:
+                server.stop()
+        self.ws = self.http = None
+
+
+def create_app(
+    settings: Settings,
+    *,
+    data_dir: str | Path = "data",
+    history_path: str | Path | None = None,
+    start_monitor: bool = True,
+    demo=None,
+) -> MissionControl:
+    """Build everything for `settings`; the monitor loop runs unless start_monitor is False."""
+    core = Core(settings, data_dir, history_path)
+    core.start(run_loop=start_monitor)
+    return MissionControl(core, demo)

@@ -1,0 +1,71 @@
+"""The core object the three views (REST, WebSocket, Dash) share; none of them probes itself."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from config.settings import Settings
+from ops.events import EventBus
+from ops.monitor import Monitor
+from ops.recovery_log import RecoveryLog
+from ops.store import HistoryStore
+
+log = logging.getLogger(__name__)
+
+
+class Core:
+    """Settings, history, live state, event bus and recovery log of one running dashboard."""
+
+    def __init__(self, settings: Settings, data_dir: str | Path, history_path: str | Path | None = None) -> None:
+        self.settings = settings
+        self.data_dir = Path(data_dir)
+        self.history_path = Path(history_path) if history_path else self.data_dir / "health_history.json"
+        self.bus = EventBus()
+        self.store = HistoryStore(self.history_path, timedelta(days=settings.retention_days))
+        self.monitor = Monitor(settings, self.store, self.bus, self.data_dir)
+        log_path = settings.recovery.log_path or self.data_dir / "recovery_log.jsonl"
+        self.recovery_log = RecoveryLog(log_path)
+        self.started_at = time.time()
+
+    def start(self, run_loop: bool = True) -> None:
+        """Load what was saved, make the first snapshot, and (normally) start the loop."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store.load()
+        self.recovery_log.load()
+        self.monitor.restore()
+        if run_loop:
+            self.monitor.start()
+
+    def stop(self) -> None:
+        """Stop the loop, flush and close the history, release every listener."""
+        self.monitor.stop()
+        self.store.close()
+        self.bus.close()
+
+    def service_names(self) -> list[str]:
+        return [s.name for s in self.settings.services]
+
+    def metrics(self) -> dict:
+        """Counters and figures for GET /api/metrics."""
+        monitor = self.monitor
+        sweeps = list(monitor.sweep_ms)
+        snapshot = monitor.snapshot()
+        return {
+            "uptime_s": round(time.time() - self.started_at, 1),
+            "checks": monitor.checks,
+            "failures": monitor.failures,
+            "sweeps": len(sweeps),
+            "sweep_ms": {
+                "last": round(sweeps[-1], 1) if sweeps else None,
+                "avg": round(sum(sweeps) / len(sweeps), 1) if sweeps else None,
+                "max": round(max(sweeps), 1) if sweeps else None,
+            },
+            "history_rows": len(self.store),
+            "latency": {s["name"]: s["latency"] for s in snapshot.get("services", [])},
+            "recoveries": len(self.recovery_log.recent(limit=10_000)),
+            "websocket_clients": len(self.bus),
+            "system": snapshot.get("system", {}),
+        }

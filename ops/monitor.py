@@ -1,0 +1,222 @@
+"""The monitor: concurrent sweeps over every enabled service, news published as it arrives."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from config.settings import Settings
+from ops import stats
+from ops.events import EventBus
+from ops.probes import ProbeResult, make_session, probe
+from ops.seed import states_from_history
+from ops.snapshot import build_snapshot, service_view
+from ops.status import ServiceState, apply_result
+from ops.store import HistoryStore
+from ops.system_metrics import system_metrics
+
+log = logging.getLogger(__name__)
+
+ResultListener = Callable[[str, ServiceState, ProbeResult], None]
+
+
+class Monitor:
+    """Holds the live state; `run_once()` is a sweep, the thread only repeats it on the interval."""
+
+    def __init__(self, settings: Settings, store: HistoryStore, bus: EventBus, data_dir: str | Path = ".") -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self.data_dir = Path(data_dir)
+        self.interval = settings.interval_s
+        self.states: dict[str, ServiceState] = {s.name: ServiceState() for s in settings.services}
+        self.result_listeners: list[ResultListener] = []
+        self.view_extras: list[Callable[[str], dict]] = []  # e.g. recovery adds needs_attention
+        self._session = make_session(settings.max_concurrency)
+        self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="probe")
+        self._figures: dict[str, dict] = {}
+        self._system: dict = {}
+        self._snapshot: dict = {}
+        self._snapshot_text = "{}"
+        self._snapshot_lock = threading.Lock()
+        self._sweep_lock = threading.Lock()
+        self._progress = threading.Condition()
+        self._started = self._finished = 0
+        self._running_sweep = False
+        self._trigger = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_run: datetime | None = None
+        self.next_run: datetime | None = None
+        self.sweep_ms: deque[float] = deque(maxlen=1000)
+        self.errors = 0
+        self.checks = 0
+        self.failures = 0
+
+    # -- state from the past -------------------------------------------------------------------
+    def restore(self) -> None:
+        """Seed counters and statuses from the loaded history, then make a first snapshot."""
+        frame = self.store.frame()
+        for name, state in states_from_history(frame, self.states.keys()).items():
+            self.states[name] = state
+        self._refresh_figures(datetime.now(UTC))
+        self._system = system_metrics(self.settings.thresholds, self.data_dir)
+        self._publish_snapshot(datetime.now(UTC))
+
+    # -- one sweep -----------------------------------------------------------------------------
+    def run_once(self) -> dict:
+        """Probe every enabled service concurrently, publish each result, persist, snapshot."""
+        with self._sweep_lock:
+            with self._progress:
+                self._started += 1
+                self._running_sweep = True
+            began = time.monotonic()
+            ts = datetime.now(UTC)
+            try:
+                results = self._probe_all(ts)
+                if results:
+                    self.store.append(ts, results)
+                now = datetime.now(UTC)
+                self._refresh_figures(now)
+                self._system = system_metrics(self.settings.thresholds, self.data_dir)
+                snapshot = self._publish_snapshot(now)
+            finally:
+                self.sweep_ms.append((time.monotonic() - began) * 1000.0)
+                self.last_run = ts
+                with self._progress:
+                    self._finished += 1
+                    self._running_sweep = False
+                    self._progress.notify_all()
+            return snapshot
+
+    def _probe_all(self, ts: datetime) -> list[ProbeResult]:
+        services = [s for s in self.settings.services if s.enabled]
+        pending: set[Future] = {self._pool.submit(probe, s, self._session, ts) for s in services}
+        results: list[ProbeResult] = []
+        while pending and not self._stop.is_set():
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                results.append(self._record(future.result()))
+        return results
+
+    def _record(self, result: ProbeResult) -> ProbeResult:
+        """Apply one result at once, so a hung neighbour never delays the news."""
+        service = self.settings.service(result.service)
+        state = self.states[result.service]
+        stamped = apply_result(service, state, result)
+        self.checks += 1
+        self.failures += 0 if stamped.ok else 1
+        view = service_view(service, state, self._figures.get(service.name, {}), self._extras(service.name))
+        self.bus.publish({"type": "result", "service": view})
+        for listener in self.result_listeners:
+            try:
+                listener(service.name, state, stamped)
+            except Exception:  # noqa: BLE001 - a listener bug must not stop the monitor
+                log.exception("result listener failed for %s", service.name)
+        return stamped
+
+    def _extras(self, name: str) -> dict:
+        extra: dict = {}
+        for provide in self.view_extras:
+            extra.update(provide(name))
+        return extra
+
+    def _refresh_figures(self, now: datetime) -> None:
+        self._figures = stats.service_figures(self.store.frame(since=now - timedelta(days=7)), now)
+
+    def _publish_snapshot(self, now: datetime) -> dict:
+        views = [
+            service_view(s, self.states[s.name], self._figures.get(s.name, {}), self._extras(s.name))
+            for s in self.settings.services
+        ]
+        with self._progress:
+            sweep = self._finished + (1 if self._running_sweep else 0)
+        snapshot = build_snapshot(now, views, self._system, sweep)
+        text = self.bus.publish(snapshot)
+        with self._snapshot_lock:
+            self._snapshot, self._snapshot_text = snapshot, text
+        return snapshot
+
+    def republish(self) -> dict:
+        """A fresh snapshot from the current state without probing (e.g. after a recovery)."""
+        return self._publish_snapshot(datetime.now(UTC))
+
+    # -- reading -------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        with self._snapshot_lock:
+            return self._snapshot
+
+    def snapshot_text(self) -> str:
+        """The last snapshot as JSON text, serialised once when it was made."""
+        with self._snapshot_lock:
+            return self._snapshot_text
+
+    def loop_status(self) -> dict:
+        running = self._thread is not None and self._thread.is_alive()
+        return {
+            "running": running,
+            "interval_s": self.interval,
+            "last_run": None if self.last_run is None else self.last_run.isoformat(),
+            "next_run": None if self.next_run is None or not running else self.next_run.isoformat(),
+            "last_sweep_ms": round(self.sweep_ms[-1], 1) if self.sweep_ms else None,
+            "sweeps": self._finished,
+            "errors": self.errors,
+            "sweep_in_progress": self._running_sweep,
+        }
+
+    # -- the loop ------------------------------------------------------------------------------
+    def request_sweep(self, timeout: float = 60.0) -> dict:
+        """Run a sweep now and return its snapshot; concurrent requests share one sweep."""
+        with self._progress:
+            target = self._started + (0 if self._running_sweep else 1)
+        if self._thread is not None and self._thread.is_alive():
+            self._trigger.set()
+        else:
+            with self._sweep_lock:
+                pass  # a sweep that was running has finished; ours may no longer be needed
+            if self._finished < target:
+                self.run_once()
+        with self._progress:
+            self._progress.wait_for(lambda: self._finished >= target or self._stop.is_set(), timeout)
+        return self.snapshot()
+
+    def start(self) -> None:
+        """Start the loop thread (idempotent)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="monitor", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            began = time.monotonic()
+            self._trigger.clear()
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - one bad sweep never kills the loop
+                self.errors += 1
+                log.exception("sweep failed")
+            # Start to start: a long sweep shortens the wait, and never stacks a second one.
+            delay = max(0.0, self.interval - (time.monotonic() - began))
+            self.next_run = datetime.now(UTC) + timedelta(seconds=delay)
+            self._trigger.wait(delay)
+            if self._stop.is_set():
+                break
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop the loop, abandon probes still hanging, flush the store."""
+        self._stop.set()
+        self._trigger.set()
+        with self._progress:
+            self._progress.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._session.close()
+        self.store.flush()

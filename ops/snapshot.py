@@ -1,0 +1,54 @@
+"""The snapshot: everything the API, the WebSocket and the page show, as one plain dict."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from config.settings import ServiceSettings
+from ops.stats import LATENCY_WINDOWS, UPTIME_WINDOWS
+from ops.status import ServiceState, overall_status
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return None if ts is None else ts.isoformat()
+
+
+def service_view(service: ServiceSettings, state: ServiceState, figures: dict, extra: dict) -> dict:
+    """One service as the views show it: live state plus figures from the history."""
+    result = state.last_result
+    uptime = figures.get("uptime", {})
+    latency = figures.get("latency", {})
+    view = {
+        "name": service.name,
+        "type": service.type,
+        "target": service.target,
+        "tags": list(service.tags),
+        "enabled": service.enabled,
+        "status": state.status if service.enabled else "disabled",
+        "latency_ms": None if result is None or result.latency_ms is None else round(result.latency_ms, 1),
+        "http_status": None if result is None else result.http_status,
+        "error": None if result is None else result.error,
+        "last_error": state.last_error,
+        "uptime": {label: uptime.get(label) for label in UPTIME_WINDOWS},
+        "latency": {f"{p}_{label}": latency.get(f"{p}_{label}") for label in LATENCY_WINDOWS for p in ("p50", "p95")},
+        "consecutive_failures": state.consecutive_failures,
+        "consecutive_successes": state.consecutive_successes,
+        "last_checked": _iso(None if result is None else result.ts),
+        "last_change": _iso(state.last_change),
+    }
+    view.update(extra)
+    return view
+
+
+def build_snapshot(now: datetime, services: list[dict], system: dict, sweep: int) -> dict:
+    """The whole snapshot; `overall` ignores disabled services."""
+    statuses = [s["status"] for s in services if s["enabled"]]
+    return {
+        "type": "snapshot",
+        "time": now.isoformat(),
+        "sweep": sweep,
+        "overall": overall_status(statuses),
+        "counts": {status: statuses.count(status) for status in ("up", "degraded", "down", "pending")},
+        "services": services,
+        "system": system,
+    }
