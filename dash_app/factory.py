@@ -42,7 +42,9 @@ class MissionControl:
             raise
         self.http.start()
         self.ws.start()
-        log.info("dashboard and API on http://%s:%d/  WebSocket on ws://%s:%d/ws", host, self.http.port, host, self.ws.port)
+        log.info(
+            "dashboard and API on http://%s:%d/  WebSocket on ws://%s:%d/ws", host, self.http.port, host, self.ws.port
+        )
 
     def stop(self) -> None:
         """Stop the loop (history flushed), then the listeners; safe to call twice."""

@@ -21,8 +21,11 @@ def _bind(what: str, host: str, port: int, bind):
         return bind()
     except OSError as exc:
         if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
-            reason = {errno.EADDRINUSE: "is already in use", errno.EACCES: "needs privileges",
-                      errno.EADDRNOTAVAIL: "is not an address of this machine"}[exc.errno]
+            reason = {
+                errno.EADDRINUSE: "is already in use",
+                errno.EACCES: "needs privileges",
+                errno.EADDRNOTAVAIL: "is not an address of this machine",
+            }[exc.errno]
             raise PortInUse(f"cannot listen for {what} on {host}:{port}: it {reason}") from None
         raise
 
@@ -31,9 +34,19 @@ class HttpServer:
     """Waitress, a production WSGI server, in a background thread."""
 
     def __init__(self, app, host: str, port: int, threads: int = 16) -> None:
-        self._server = _bind("HTTP", host, port, lambda: create_server(
-            app, host=host, port=port, threads=threads, ident="mission-control", clear_untrusted_proxy_headers=True,
-        ))
+        self._server = _bind(
+            "HTTP",
+            host,
+            port,
+            lambda: create_server(
+                app,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="mission-control",
+                clear_untrusted_proxy_headers=True,
+            ),
+        )
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="http-server", daemon=True)
 

@@ -26,10 +26,7 @@ PARENT_POLL_S = 0.5
 # Bodies mimic what the real services answer, so expect_body checks in the monitor mean something.
 BODIES: dict[str, tuple[bytes, str]] = {
     "/novnc/vnc.html": (
-        (
-            b"<!DOCTYPE html><html><head><title>noVNC</title></head>"
-            b"<body>noVNC demo desktop: ok</body></html>\n"
-        ),
+        (b"<!DOCTYPE html><html><head><title>noVNC</title></head><body>noVNC demo desktop: ok</body></html>\n"),
         "text/html; charset=utf-8",
     ),
     "/health/liveliness": (b'"I\'m alive!"', "application/json"),
@@ -97,9 +94,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         body, content_type = BODIES.get(path, DEFAULT_BODY)
         self._send(200, body, content_type, send_body)
 
-    def _send(
-        self, status: int, body: bytes, content_type: str, send_body: bool
-    ) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, send_body: bool) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -108,9 +103,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def serve_http(
-    host: str, port: int, behaviour: Behaviour
-) -> tuple[int, Callable[[], None]]:
+def serve_http(host: str, port: int, behaviour: Behaviour) -> tuple[int, Callable[[], None]]:
     """Bind and serve HTTP on a thread; return the bound port and a closer."""
     server = DemoHTTPServer((host, port), behaviour)
     # A short poll interval keeps shutdown(), and so a restart, well under a second.
@@ -131,9 +124,7 @@ def serve_tcp(host: str, port: int) -> tuple[int, Callable[[], None]]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(64)
-    threading.Thread(
-        target=_accept_loop, args=(sock,), name="demo-tcp", daemon=True
-    ).start()
+    threading.Thread(target=_accept_loop, args=(sock,), name="demo-tcp", daemon=True).start()
 
     def close() -> None:
         try:
@@ -183,9 +174,7 @@ def _watch_parent(expected_ppid: int) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line of one demo service."""
-    parser = argparse.ArgumentParser(
-        prog="python -m ops.demo_service", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m ops.demo_service", description=__doc__)
     parser.add_argument("--name", required=True)
     parser.add_argument("--kind", choices=("http", "tcp"), required=True)
     parser.add_argument("--port", type=int, required=True)
@@ -193,12 +182,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--jitter-ms", type=float, default=10.0)
     parser.add_argument("--fail-rate", type=float, default=0.0)
-    parser.add_argument(
-        "--paths", default="/,/tasks", help="comma-separated HTTP paths"
-    )
-    parser.add_argument(
-        "--parent-pid", type=int, default=None, help="exit when it goes away"
-    )
+    parser.add_argument("--paths", default="/,/tasks", help="comma-separated HTTP paths")
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when it goes away")
     return parser.parse_args(argv)
 
 

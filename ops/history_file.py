@@ -29,7 +29,13 @@ def encode_sweep(ts: datetime, rows: Iterable[tuple]) -> bytes:
     """One line for one sweep; rows are (service, status, latency_ms, http_status, error)."""
     packed = []
     for service, status, latency, http_status, error in rows:
-        row = [service, STATUS_CODES.get(status, "p"), None if latency is None else round(latency, 1), http_status, error]
+        row = [
+            service,
+            STATUS_CODES.get(status, "p"),
+            None if latency is None else round(latency, 1),
+            http_status,
+            error,
+        ]
         while row[-1] is None:
             row.pop()
         packed.append(row)

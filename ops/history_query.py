@@ -31,13 +31,15 @@ def sweeps_as_records(frame: pd.DataFrame) -> list[dict]:
                 out.append({"ts": current_ts.isoformat(), "results": results})
             current_ts, results = ts, []
         http_status = _plain(http_status)
-        results.append({
-            "service": service,
-            "status": status,
-            "latency_ms": _plain(latency),
-            "http_status": None if http_status is None else int(http_status),
-            "error": _plain(error),
-        })
+        results.append(
+            {
+                "service": service,
+                "status": status,
+                "latency_ms": _plain(latency),
+                "http_status": None if http_status is None else int(http_status),
+                "error": _plain(error),
+            }
+        )
     if current_ts is not None:
         out.append({"ts": current_ts.isoformat(), "results": results})
     return out

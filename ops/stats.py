@@ -26,9 +26,11 @@ def uptime(frame: pd.DataFrame, now: datetime) -> dict[str, dict[str, float | No
     out: dict[str, dict[str, float | None]] = {}
     for label, span in UPTIME_WINDOWS.items():
         in_window = frame["ts"] >= pd.Timestamp(now - span)
-        sums = pd.DataFrame(
-            {"service": frame["service"], "counted": counted & in_window, "good": good & in_window}
-        ).groupby("service", observed=True).sum()
+        sums = (
+            pd.DataFrame({"service": frame["service"], "counted": counted & in_window, "good": good & in_window})
+            .groupby("service", observed=True)
+            .sum()
+        )
         for service, row in sums.iterrows():
             out.setdefault(str(service), {})[label] = _pct(int(row["good"]), int(row["counted"]))
     return out

@@ -233,13 +233,15 @@ def rows_of(frame: pd.DataFrame) -> list[tuple]:
     """Frame rows as (service, status, latency_ms, http_status, error) with None for missing."""
     out = []
     for service, status, latency, http_status, error in frame[list(COLUMNS[1:])].itertuples(index=False):
-        out.append((
-            service,
-            status,
-            None if pd.isna(latency) else float(latency),
-            None if pd.isna(http_status) else int(http_status),
-            None if pd.isna(error) else error,
-        ))
+        out.append(
+            (
+                service,
+                status,
+                None if pd.isna(latency) else float(latency),
+                None if pd.isna(http_status) else int(http_status),
+                None if pd.isna(error) else error,
+            )
+        )
     return out
 
 
@@ -260,8 +262,13 @@ def legacy_columns(records: list[dict]) -> hf.Columns:
             ts = ts.tz_localize(UTC) if ts.tzinfo is None else ts.tz_convert(UTC)
             status = str(record.get("status", "")).lower()
             status = {"healthy": "up", "unhealthy": "down", "ok": "up"}.get(status, status)
-            row = [record.get("service") or record["name"], hf.STATUS_CODES.get(status, "p"),
-                   record.get("latency_ms", record.get("response_time")), record.get("http_status"), record.get("error")]
+            row = [
+                record.get("service") or record["name"],
+                hf.STATUS_CODES.get(status, "p"),
+                record.get("latency_ms", record.get("response_time")),
+                record.get("http_status"),
+                record.get("error"),
+            ]
             columns.add_line({"ts": hf.format_ts(ts.to_pydatetime()), "rows": [row]})
         except (KeyError, ValueError, TypeError):
             continue

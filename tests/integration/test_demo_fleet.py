@@ -205,9 +205,7 @@ def test_children_outlive_the_thread_that_started_them(
 
 
 @pytest.mark.parametrize("death", ["os_exit", "sigkill"])
-def test_children_die_when_their_parent_dies(
-    death: str, request: pytest.FixtureRequest
-) -> None:
+def test_children_die_when_their_parent_dies(death: str, request: pytest.FixtureRequest) -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT_SCRIPT, "exit" if death == "os_exit" else "wait"],
         cwd=ROOT,
@@ -230,14 +228,10 @@ def test_children_die_when_their_parent_dies(
         assert all(pid_alive(pid) for pid in pids)
         parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=DEADLINE_S)
-    assert wait_for(lambda: not any(pid_alive(pid) for pid in pids)), [
-        pid for pid in pids if pid_alive(pid)
-    ]
+    assert wait_for(lambda: not any(pid_alive(pid) for pid in pids)), [pid for pid in pids if pid_alive(pid)]
 
 
-@pytest.mark.parametrize(
-    ("kind", "signum"), [("http", signal.SIGTERM), ("tcp", signal.SIGINT)]
-)
+@pytest.mark.parametrize(("kind", "signum"), [("http", signal.SIGTERM), ("tcp", signal.SIGINT)])
 def test_demo_service_reports_its_port_and_exits_cleanly_on_signal(
     kind: str, signum: int, request: pytest.FixtureRequest
 ) -> None:
@@ -254,7 +248,5 @@ def test_demo_service_exits_at_once_if_its_parent_is_already_gone() -> None:
     argv = [sys.executable, "-m", "ops.demo_service", "--name", "x", "--kind", "tcp"]
     # A parent PID that is not ours models a parent that died before prctl took effect.
     argv += ["--port", "0", "--parent-pid", str(os.getppid())]
-    proc = subprocess.run(
-        argv, check=False, cwd=ROOT, capture_output=True, timeout=DEADLINE_S
-    )
+    proc = subprocess.run(argv, check=False, cwd=ROOT, capture_output=True, timeout=DEADLINE_S)
     assert proc.returncode == 0 and b"LISTENING" not in proc.stdout
