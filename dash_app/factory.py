@@ -21,9 +21,8 @@ log = logging.getLogger(__name__)
 class MissionControl:
     """One running dashboard: the core, the HTTP app (Dash + /api) and the WebSocket app."""
 
-    def __init__(self, core: Core, demo=None) -> None:
+    def __init__(self, core: Core) -> None:
         self.core = core
-        self.demo = demo
         self.http: HttpServer | None = None
         self.ws: WebSocketServer | None = None
         self.server = Flask("mission_control")
@@ -64,6 +63,6 @@ def create_app(
     demo=None,
 ) -> MissionControl:
     """Build everything for `settings`; the monitor loop runs unless start_monitor is False."""
-    core = Core(settings, data_dir, history_path)
+    core = Core(settings, data_dir, history_path, demo=demo)
     core.start(run_loop=start_monitor)
-    return MissionControl(core, demo)
+    return MissionControl(core)

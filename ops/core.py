@@ -19,8 +19,11 @@ log = logging.getLogger(__name__)
 class Core:
     """Settings, history, live state, event bus and recovery log of one running dashboard."""
 
-    def __init__(self, settings: Settings, data_dir: str | Path, history_path: str | Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings, data_dir: str | Path, history_path: str | Path | None = None, demo=None
+    ) -> None:
         self.settings = settings
+        self.demo = demo  # the embedded DemoFleet when started with --demo (its services can be restarted)
         self.data_dir = Path(data_dir)
         self.history_path = Path(history_path) if history_path else self.data_dir / "health_history.json"
         self.bus = EventBus()
