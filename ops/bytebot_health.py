@@ -1,0 +1,67 @@
+"""`python -m ops.bytebot_health`: one sweep without the server; exit 0 only when all are up.
+
+Usable as a Docker HEALTHCHECK or from cron. Thresholds are not applied here: one sweep is one
+look, so a service counts as up when this check of it succeeded (degraded, i.e. slow, counts too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from config import ConfigError, load_settings
+from config.settings import ServiceSettings
+from ops.probes import ProbeResult, make_session, probe
+
+
+def sweep(services: list[ServiceSettings], max_concurrency: int) -> list[ProbeResult]:
+    """Probe all services concurrently, results in config order."""
+    session = make_session(max_concurrency)
+    ts = datetime.now(UTC)
+    with ThreadPoolExecutor(max(1, min(max_concurrency, len(services)))) as pool:
+        return list(pool.map(lambda s: probe(s, session, ts), services))
+
+
+def status_of(service: ServiceSettings, result: ProbeResult) -> str:
+    if not result.ok:
+        return "down"
+    slow = service.degraded_latency_ms is not None and (result.latency_ms or 0) > service.degraded_latency_ms
+    return "degraded" if slow else "up"
+
+
+def table(services: list[ServiceSettings], results: list[ProbeResult]) -> str:
+    lines = [f"{'SERVICE':<20} {'STATUS':<9} {'LATENCY':>9}  {'TARGET':<40} ERROR"]
+    for service, result in zip(services, results, strict=True):
+        latency = "-" if result.latency_ms is None else f"{result.latency_ms:.1f}ms"
+        status = status_of(service, result)
+        lines.append(f"{service.name:<20} {status:<9} {latency:>9}  {service.target:<40} {result.error or ''}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.bytebot_health", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="config file (env HEALTH_CONFIG_PATH; default config/health_config.json)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config or os.environ.get("HEALTH_CONFIG_PATH") or None)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    services = [s for s in settings.services if s.enabled]
+    results = sweep(services, settings.max_concurrency)
+    healthy = all(status_of(s, r) != "down" for s, r in zip(services, results, strict=True))
+    if args.json:
+        out = [{**r.as_dict(), "status": status_of(s, r)} for s, r in zip(services, results, strict=True)]
+        print(json.dumps({"healthy": healthy, "services": out}, indent=2))
+    else:
+        print(table(services, results))
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
