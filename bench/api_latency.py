@@ -34,8 +34,9 @@ async def client(port: int, deadline: float, latencies: list[float], rate: float
             began = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length"))
+            length = next(
+                int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+            )
             body = await reader.readexactly(length)
             latencies.append((time.perf_counter() - began) * 1000)
             assert body.startswith(b'{"type":"snapshot"')
@@ -74,7 +75,9 @@ def main() -> None:
                 app.stop()
     finally:
         server.close()
-    print(f"GET /api/health, {CLIENTS} concurrent keep-alive clients, {SECONDS:.0f} s each, loop running (50 services, 1 s):")
+    print(
+        f"GET /api/health, {CLIENTS} concurrent keep-alive clients, {SECONDS:.0f} s each, loop running (50 services, 1 s):"
+    )
     report(f"paced, {PACED_RATE}/s per client", paced)
     report("flat out (saturation)", flat_out)
     print(f"  loop meanwhile: {loop['sweeps']} sweeps, last took {loop['last_sweep_ms']} ms, errors {loop['errors']}")

@@ -77,7 +77,9 @@ class LatencyServerProcess:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SERVE_FOREVER, str(Path(__file__).parent)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.port = int(self.proc.stdout.readline())
 
@@ -111,9 +113,24 @@ class AppProcess:
         config_path.write_text(json.dumps(config))
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dash_app", "--config", str(config_path), "--data-dir", str(data_dir),
-             "--port", "0", "--ws-port", "0", *extra],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "dash_app",
+                "--config",
+                str(config_path),
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                "0",
+                "--ws-port",
+                "0",
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         threading.Thread(target=lambda: [self.lines.append(line) for line in self.proc.stderr], daemon=True).start()
         deadline = time.monotonic() + 60

@@ -9,13 +9,17 @@ drops; anything else unreadable is reported so the caller can move the file asid
 from __future__ import annotations
 
 import json
-import sys
+from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 STATUS_CODES = {"up": "u", "degraded": "g", "down": "d", "pending": "p", "maintenance": "m"}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
+STATUSES = tuple(STATUS_CODES)  # the categories of the status column, in this order
+STATUS_INDEX = {name: i for i, name in enumerate(STATUSES)}
+NAN = float("nan")
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 TS_PREFIX = '{"ts": "'  # every line starts so; retention compares the timestamp as text
 
@@ -43,34 +47,36 @@ def encode_sweep(ts: datetime, rows: Iterable[tuple]) -> bytes:
     return (line + "\n").encode("utf-8")
 
 
-@dataclass
 class Columns:
-    """Rows decoded into column lists, ready for a DataFrame; strings are interned to share memory."""
+    """Rows decoded into compact typed arrays (no Python object per row), ready for a DataFrame."""
 
-    ts: list[str] = field(default_factory=list)
-    service: list[str] = field(default_factory=list)
-    status: list[str] = field(default_factory=list)
-    latency_ms: list[float | None] = field(default_factory=list)
-    http_status: list[int | None] = field(default_factory=list)
-    error: list[str | None] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.ts_us = array("q")  # microseconds since the epoch, UTC
+        self.service = array("i")  # index into self.services
+        self.status = array("b")  # index into STATUSES
+        self.latency_ms = array("d")  # NaN where there was no answer
+        self.http_status = array("d")  # NaN where there was no HTTP answer
+        self.error = array("i")  # index into self.errors, -1 for none
+        self.services: dict[str, int] = {}
+        self.errors: dict[str, int] = {}
 
     def __len__(self) -> int:
-        return len(self.ts)
+        return len(self.ts_us)
 
     def add_line(self, record: dict) -> None:
-        ts = sys.intern(record["ts"])
-        datetime.strptime(ts, TS_FORMAT)
+        ts = datetime.strptime(record["ts"], TS_FORMAT).replace(tzinfo=UTC)
         self.add_rows(ts, [_parse_row(row) for row in record["rows"]])  # all valid before any is kept
 
-    def add_rows(self, ts: str, rows: Iterable[tuple]) -> None:
+    def add_rows(self, ts: datetime, rows: Iterable[tuple]) -> None:
         """Add (service, status, latency_ms, http_status, error) rows checked at `ts`."""
+        stamp = round(ts.timestamp() * 1_000_000)
         for service, status, latency, http_status, error in rows:
-            self.ts.append(ts)
-            self.service.append(service)
-            self.status.append(status)
-            self.latency_ms.append(latency)
-            self.http_status.append(http_status)
-            self.error.append(error)
+            self.ts_us.append(stamp)
+            self.service.append(self.services.setdefault(service, len(self.services)))
+            self.status.append(STATUS_INDEX.get(status, STATUS_INDEX["pending"]))
+            self.latency_ms.append(NAN if latency is None else latency)
+            self.http_status.append(NAN if http_status is None else http_status)
+            self.error.append(-1 if error is None else self.errors.setdefault(error, len(self.errors)))
 
 
 def _parse_row(row: list) -> tuple:
@@ -83,8 +89,7 @@ def _parse_row(row: list) -> tuple:
         raise ValueError(f"bad latency {latency!r}")
     if http_status is not None and not isinstance(http_status, int):
         raise ValueError(f"bad http status {http_status!r}")
-    error = None if error is None else sys.intern(str(error))
-    return sys.intern(service), STATUS_NAMES[code], latency, http_status, error
+    return service, STATUS_NAMES[code], latency, http_status, None if error is None else str(error)
 
 
 @dataclass
@@ -97,21 +102,18 @@ class ReadReport:
     legacy: bool = False  # the original dashboard's JSON array, to be rewritten as lines
 
 
-def read_lines(data: bytes, report: ReadReport, chunk_rows: int = 100_000) -> Iterator[Columns]:
-    """Decode history bytes into column chunks, counting what could not be read."""
+def read_lines(handle: BinaryIO, report: ReadReport, chunk_rows: int = 200_000) -> Iterator[Columns]:
+    """Decode a history file line by line into column chunks, counting what could not be read."""
     columns = Columns()
-    position = 0
-    for raw in data.splitlines(keepends=True):
-        position += len(raw)
+    for raw in handle:
         if not raw.endswith(b"\n"):
             report.torn_tail = True  # only the very last piece can lack its newline
             break
-        report.good_bytes = position
+        report.good_bytes += len(raw)
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-            columns.add_line(record)
+            columns.add_line(json.loads(raw))
         except (ValueError, TypeError, KeyError, AttributeError):
             report.bad_lines += 1
             continue
@@ -122,12 +124,15 @@ def read_lines(data: bytes, report: ReadReport, chunk_rows: int = 100_000) -> It
         yield columns
 
 
-def legacy_records(data: bytes) -> list[dict] | None:
+def legacy_records(handle: BinaryIO) -> list[dict] | None:
     """The original dashboard's history (a JSON array of records), or None if this is not one."""
-    if not data.lstrip().startswith(b"["):
+    start = handle.read(64).lstrip()
+    handle.seek(0)
+    if not start.startswith(b"["):
         return None
     try:
-        records = json.loads(data)
+        records = json.load(handle)
     except ValueError:
+        handle.seek(0)
         return None
     return records if isinstance(records, list) else None

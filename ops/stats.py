@@ -1,9 +1,14 @@
-"""Figures derived from the history only: uptime per window and latency percentiles."""
+"""Figures derived from the history only: uptime per window and latency percentiles.
+
+The history is in time order, so each window is a slice found by binary search, and the
+per-service sums are numpy bincounts over category codes: no copy of the frame per sweep.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 UPTIME_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
@@ -13,26 +18,30 @@ NOT_COUNTED = ("pending", "maintenance")
 HEALTHY = ("up", "degraded")
 
 
-def _pct(good: int, counted: int) -> float | None:
-    return None if counted == 0 else round(100.0 * good / counted, 3)
+def _start(frame: pd.DataFrame, now: datetime, span: timedelta) -> int:
+    return int(frame["ts"].searchsorted(pd.Timestamp(now - span)))
 
 
 def uptime(frame: pd.DataFrame, now: datetime) -> dict[str, dict[str, float | None]]:
     """{service: {"1h": %, "24h": %, "7d": %}}; degraded counts as up, None where nothing counted."""
     if frame.empty:
         return {}
-    counted = ~frame["status"].isin(NOT_COUNTED)
-    good = frame["status"].isin(HEALTHY)
+    names = [str(n) for n in frame["service"].cat.categories]
+    codes = frame["service"].cat.codes.to_numpy()
+    counted = ~frame["status"].isin(NOT_COUNTED).to_numpy()
+    good = frame["status"].isin(HEALTHY).to_numpy()
     out: dict[str, dict[str, float | None]] = {}
     for label, span in UPTIME_WINDOWS.items():
-        in_window = frame["ts"] >= pd.Timestamp(now - span)
-        sums = (
-            pd.DataFrame({"service": frame["service"], "counted": counted & in_window, "good": good & in_window})
-            .groupby("service", observed=True)
-            .sum()
-        )
-        for service, row in sums.iterrows():
-            out.setdefault(str(service), {})[label] = _pct(int(row["good"]), int(row["counted"]))
+        start = _start(frame, now, span)
+        window = codes[start:]
+        total = np.bincount(window[counted[start:]], minlength=len(names))
+        up = np.bincount(window[good[start:]], minlength=len(names))
+        present = np.bincount(window, minlength=len(names))
+        for i, name in enumerate(names):
+            if present[i] or name in out:
+                out.setdefault(name, {})[label] = (
+                    None if total[i] == 0 else round(100.0 * float(up[i]) / float(total[i]), 3)
+                )
     return out
 
 
@@ -41,23 +50,25 @@ def latency_percentiles(frame: pd.DataFrame, now: datetime) -> dict[str, dict[st
     out: dict[str, dict[str, float | None]] = {}
     if frame.empty:
         return out
-    answered = frame["error"].isna() & frame["latency_ms"].notna()
+    names = [str(n) for n in frame["service"].cat.categories]
+    codes = frame["service"].cat.codes.to_numpy()
+    latency = frame["latency_ms"].to_numpy()
+    answered = frame["error"].isna().to_numpy() & ~np.isnan(latency)
     for label, span in LATENCY_WINDOWS.items():
-        window = frame[answered & (frame["ts"] >= pd.Timestamp(now - span))]
-        if window.empty:
-            continue
-        quantiles = window.groupby("service", observed=True)["latency_ms"].quantile([0.5, 0.95]).unstack()
-        for service, row in quantiles.iterrows():
-            figures = out.setdefault(str(service), {})
-            figures[f"p50_{label}"] = round(float(row[0.5]), 1)
-            figures[f"p95_{label}"] = round(float(row[0.95]), 1)
+        start = _start(frame, now, span)
+        keep = answered[start:]
+        window_codes, window_latency = codes[start:][keep], latency[start:][keep]
+        for i in np.unique(window_codes):
+            p50, p95 = np.percentile(window_latency[window_codes == i], [50, 95])
+            figures = out.setdefault(names[i], {})
+            figures[f"p50_{label}"] = round(float(p50), 1)
+            figures[f"p95_{label}"] = round(float(p95), 1)
     return out
 
 
 def service_figures(frame: pd.DataFrame, now: datetime) -> dict[str, dict]:
     """Uptime and latency figures per service, for the snapshot."""
-    frame = frame[frame["ts"] >= pd.Timestamp(now - max(UPTIME_WINDOWS.values()))]
+    frame = frame.iloc[_start(frame, now, max(UPTIME_WINDOWS.values())) :]
     up = uptime(frame, now)
     latency = latency_percentiles(frame, now)
-    names = set(up) | set(latency)
-    return {name: {"uptime": up.get(name, {}), "latency": latency.get(name, {})} for name in names}
+    return {name: {"uptime": up.get(name, {}), "latency": latency.get(name, {})} for name in set(up) | set(latency)}

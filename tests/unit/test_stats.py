@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ops.history_file import Columns, format_ts
+from ops.history_file import Columns
+from ops.history_frame import frame_from_columns
 from ops.stats import latency_percentiles, service_figures, uptime
-from ops.store import frame_from_columns
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -16,8 +16,8 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 def frame(rows):
     """rows: (minutes ago, service, status, latency, error)."""
     columns = Columns()
-    for minutes, service, status, latency, error in rows:
-        columns.add_rows(format_ts(NOW - timedelta(minutes=minutes)), [(service, status, latency, 200, error)])
+    for minutes, service, status, latency, error in sorted(rows, key=lambda r: -r[0]):  # oldest first, as stored
+        columns.add_rows(NOW - timedelta(minutes=minutes), [(service, status, latency, 200, error)])
     return frame_from_columns(columns)
 
 

@@ -102,7 +102,7 @@ def test_retention_drops_old_rows_in_memory_and_on_disk(tmp_path):
     now = datetime.now(UTC)
     store.append(now - timedelta(days=2), results(now - timedelta(days=2)))
     store.append(now, results(now))
-    assert store.compact() == 5
+    store.compact()  # the first append may already have started one in the background; either way:
     assert len(store.frame()) == 5
     store.append(now + timedelta(seconds=1), results(now))  # appends after compaction still land
     store.close()

@@ -1,0 +1,105 @@
+"""Typed pandas frames for the history, built from decoded columns without a Python object per row."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from collections.abc import Sequence
+from datetime import UTC
+
+import numpy as np
+import pandas as pd
+
+from ops import history_file as hf
+
+COLUMNS = ("ts", "service", "status", "latency_ms", "http_status", "error")
+CATEGORICAL = ("service", "status", "error")
+
+
+def frame_from_columns(columns: hf.Columns) -> pd.DataFrame:
+    """Columns -> frame: int64 times, categorical names/statuses/errors, float figures (~27 B a row)."""
+    services = list(columns.services)
+    errors = list(columns.errors)
+    error_codes = np.frombuffer(columns.error, dtype=np.int32) if len(columns) else np.empty(0, np.int32)
+    return pd.DataFrame(
+        {
+            "ts": pd.to_datetime(np.frombuffer(columns.ts_us, dtype=np.int64), unit="us", utc=True),
+            "service": pd.Categorical.from_codes(np.frombuffer(columns.service, dtype=np.int32), categories=services),
+            "status": pd.Categorical.from_codes(np.frombuffer(columns.status, dtype=np.int8), categories=hf.STATUSES),
+            "latency_ms": np.array(columns.latency_ms, dtype=np.float64),
+            "http_status": np.array(columns.http_status, dtype=np.float64),
+            "error": pd.Categorical.from_codes(error_codes, categories=pd.Index(errors, dtype=object)),
+        }
+    )
+
+
+def empty_frame() -> pd.DataFrame:
+    """A history frame with no rows and the right dtypes."""
+    return frame_from_columns(hf.Columns())
+
+
+def concat_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat that keeps categorical columns categorical and the rows in time order."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_frame()
+    if len(frames) == 1:
+        merged = frames[0]
+    else:
+        aligned = [f.copy(deep=False) for f in frames]
+        for column in CATEGORICAL:
+            # Keep the first frame's order and add new ones after, so its codes need no rewrite.
+            categories = pd.Index(pd.unique(np.concatenate([f[column].cat.categories.to_numpy() for f in frames])))
+            for frame in aligned:
+                frame[column] = frame[column].cat.set_categories(categories)
+        merged = pd.concat(aligned, ignore_index=True)
+    if not merged["ts"].is_monotonic_increasing:  # the wall clock stepped back at some point
+        merged = merged.sort_values("ts", kind="stable", ignore_index=True)
+    return merged
+
+
+def rows_of(frame: pd.DataFrame) -> list[tuple]:
+    """Frame rows as (service, status, latency_ms, http_status, error) with None for missing."""
+    out = []
+    for service, status, latency, http_status, error in frame[list(COLUMNS[1:])].itertuples(index=False):
+        out.append(
+            (
+                service,
+                status,
+                None if pd.isna(latency) else float(latency),
+                None if pd.isna(http_status) else int(http_status),
+                None if pd.isna(error) else error,
+            )
+        )
+    return out
+
+
+def legacy_columns(records: list[dict]) -> hf.Columns:
+    """Convert the original dashboard's records (best effort, unknown shapes skipped)."""
+    columns = hf.Columns()
+    for record in records:
+        try:
+            ts = pd.Timestamp(record.get("ts") or record["timestamp"])
+            ts = ts.tz_localize(UTC) if ts.tzinfo is None else ts.tz_convert(UTC)
+            status = str(record.get("status", "")).lower()
+            status = {"healthy": "up", "unhealthy": "down", "ok": "up"}.get(status, status)
+            row = [
+                record.get("service") or record["name"],
+                hf.STATUS_CODES.get(status, "p"),
+                record.get("latency_ms", record.get("response_time")),
+                record.get("http_status"),
+                record.get("error"),
+            ]
+            columns.add_line({"ts": hf.format_ts(ts.to_pydatetime()), "rows": [row]})
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+    return columns
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed after a big load back to the OS (glibc keeps it otherwise)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
