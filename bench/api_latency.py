@@ -76,7 +76,8 @@ def main() -> None:
     finally:
         server.close()
     print(
-        f"GET /api/health, {CLIENTS} concurrent keep-alive clients, {SECONDS:.0f} s each, loop running (50 services, 1 s):"
+        f"GET /api/health, {CLIENTS} concurrent keep-alive clients, {SECONDS:.0f} s each,"
+        " loop running (50 services, 1 s):"
     )
     report(f"paced, {PACED_RATE}/s per client", paced)
     report("flat out (saturation)", flat_out)
