@@ -7,6 +7,7 @@ monitoring 50 services at a 20 s interval)
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 import urllib.request
@@ -16,7 +17,7 @@ import psutil
 from common import AppProcess, LatencyServerProcess, env_summary, fleet_config
 from history_fixture import write_history
 
-CPU_WINDOW_S = 60.0
+CPU_WINDOW_S = float(os.environ.get("CPU_WINDOW_S", "60"))  # seconds watched after the first sweep
 
 
 def sweeps(app: AppProcess) -> int:
