@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ["sweep_time.py", "api_latency.py", "persist_cost.py", "memory_cpu.py", "recovery_time.py", "page_speed.py"]
+SCRIPTS = [
+    "sweep_time.py",
+    "push_latency.py",
+    "api_latency.py",
+    "persist_cost.py",
+    "memory_cpu.py",
+    "recovery_time.py",
+    "page_speed.py",
+]
 
 
 def main() -> int:
