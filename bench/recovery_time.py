@@ -57,23 +57,27 @@ def trial(core: Core, fleet: DemoFleet, name: str, rng: random.Random) -> dict:
         while time.monotonic() < deadline:
             text = subscription.get(timeout=0.5)
             event = json.loads(text) if text else {}
-            if event.get("type") == "result" and event["service"]["name"] == name and detected is None:
-                if event["service"]["status"] == "down":
-                    detected = time.time()  # when the news arrived, not when its sweep began
+            view = event.get("service") if event.get("type") == "result" else None
+            if detected is None and view and view["name"] == name and view["status"] == "down":
+                detected = time.time()  # when the news arrived, not when its sweep began
             entry = event.get("entry") if event.get("type") == "recovery" else None
             if entry and entry["service"] == name and entry["outcome"] not in ("running", "skipped"):
-                started = _ts(entry["time"])
-                return {
-                    "service": name,
-                    "outcome": entry["outcome"],
-                    "detect": detected - killed if detected else float("nan"),
-                    "trigger": started - killed,
-                    "restart": started + entry["action_s"] - killed,
-                    "verified": started + entry.get("time_to_healthy_s", float("nan")) - killed,
-                }
+                return figures(name, entry, killed, detected)
         raise TimeoutError(f"no finished recovery of {name} within {TRIAL_DEADLINE_S:g}s")
     finally:
         subscription.close()
+
+
+def figures(name: str, entry: dict, killed: float, detected: float | None) -> dict:
+    started = _ts(entry["time"])
+    return {
+        "service": name,
+        "outcome": entry["outcome"],
+        "detect": detected - killed if detected else float("nan"),
+        "trigger": started - killed,
+        "restart": started + entry["action_s"] - killed,
+        "verified": started + entry.get("time_to_healthy_s", float("nan")) - killed,
+    }
 
 
 def main() -> None:

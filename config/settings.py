@@ -52,6 +52,13 @@ def parse_expected_status(value: object) -> tuple[StatusRange, ...]:
     return tuple(ranges)
 
 
+# Placeholders a recovery command may use; each must be a whole argument, never part of one,
+# so a value can never be split or re-parsed (and no shell ever sees the argv anyway).
+COMMAND_PLACEHOLDERS = ("{service}", "{container}", "{host}", "{port}")
+# Docker's own rule for container names.
+CONTAINER_NAME_RE = re.compile(r"^/?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
 class RecoverySettings(Strict):
     """How one service is recovered (the recovery engine reads this)."""
 
@@ -62,6 +69,27 @@ class RecoverySettings(Strict):
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
     auto: bool = True
     restart_failures: int | None = Field(default=None, ge=1, le=1000)
+    verify_timeout_s: float | None = Field(default=None, gt=0, le=3600)
+
+    @field_validator("command")
+    @classmethod
+    def _whole_placeholders(cls, argv: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for index, arg in enumerate(argv or ()):
+            if not arg or "\x00" in arg:
+                raise ValueError(f"argument {index} must be a non-empty string")
+            if ("{" in arg or "}" in arg) and arg not in COMMAND_PLACEHOLDERS:
+                known = ", ".join(COMMAND_PLACEHOLDERS)
+                raise ValueError(f"argument {index} {arg!r}: a placeholder must be a whole argument, one of {known}")
+        if argv and argv[0] in COMMAND_PLACEHOLDERS:
+            raise ValueError("the program (argument 0) cannot be a placeholder")
+        return argv
+
+    @field_validator("container")
+    @classmethod
+    def _container_name(cls, value: str | None) -> str | None:
+        if value is not None and not CONTAINER_NAME_RE.match(value):
+            raise ValueError("must be a Docker container name (letters, digits, '_', '.', '-')")
+        return value
 
     @model_validator(mode="after")
     def _action_has_its_target(self) -> RecoverySettings:
@@ -69,8 +97,10 @@ class RecoverySettings(Strict):
             raise ValueError("action 'command' needs a non-empty 'command' argv list")
         if self.action == "docker" and not self.container:
             raise ValueError("action 'docker' needs 'container'")
-        if self.action == "http" and not (self.url and self.url.startswith(("http://", "https://"))):
-            raise ValueError("action 'http' needs an http(s) 'url'")
+        if self.action == "http":
+            parts = urlsplit(self.url or "")
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("action 'http' needs an http(s) 'url'")
         return self
 
 
@@ -158,9 +188,9 @@ class Thresholds(Strict):
 
 
 class RecoveryPolicy(Strict):
-    """Global recovery switches and limits."""
+    """Global recovery switches and limits (see ops/recovery/engine.py for how they combine)."""
 
-    enabled: bool = True
+    enabled: bool = True  # automatic recovery on; manual recovery always works
     cooldown_s: float = Field(default=30.0, ge=0, le=86400)
     backoff_max_s: float = Field(default=300.0, ge=0, le=86400)
     max_attempts: int = Field(default=3, ge=1, le=100)

@@ -8,9 +8,11 @@ from dash_app.errors import ApiError
 from dash_app.params import int_param, json_body, service_param, time_param
 from ops.core import Core
 from ops.history_query import history_csv, last_sweeps, sweeps_as_records
+from ops.recovery import RecoveryConflict
 
 DEFAULT_SWEEPS = 50
 MAX_ROWS_LIMIT = 1_000_000
+MAX_MAINTENANCE_S = 30 * 86400
 
 
 def _json_text(text: str, status: int = 200) -> Response:
@@ -87,6 +89,7 @@ def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
     def info() -> Response:
         return jsonify({"ws_port": ws_port(), "ws_path": "/ws", "services": core.service_names()})
 
+    recovery_routes(api, core)
     return api
 
 
@@ -95,5 +98,65 @@ def core_recover(core: Core, name: str, force: bool) -> Response:
     engine = getattr(core, "recovery", None)
     if engine is None:
         raise ApiError(501, "recovery is not available in this build", {"service": name})
-    entry = engine.request_manual(name, force=force)
+    try:
+        entry = engine.request_manual(name, force=force)
+    except RecoveryConflict as exc:
+        raise ApiError(409, exc.message, {"reason": exc.reason, "service": name, **exc.detail}) from None
     return jsonify(entry), 202
+
+
+def _known_service(core: Core, name: str) -> None:
+    if name not in core.service_names():
+        raise ApiError(404, "unknown service", {"service": name})
+
+
+def _bool_field(body: dict, key: str) -> bool:
+    if not isinstance(body.get(key), bool):
+        raise ApiError(400, f"'{key}' must be true or false", {"body": body})
+    return body[key]
+
+
+def _duration_field(body: dict) -> float | None:
+    value = body.get("duration_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_MAINTENANCE_S:
+        raise ApiError(400, f"'duration_s' must be a number of seconds in (0, {MAX_MAINTENANCE_S}]", {"body": body})
+    return float(value)
+
+
+def recovery_routes(api: Blueprint, core: Core) -> None:
+    """Maintenance, circuit reset, switches and status: all decided by core.recovery, none here."""
+
+    @api.get("/recovery")
+    def recovery_overview() -> Response:
+        return jsonify(core.recovery.overview())
+
+    @api.post("/recovery/auto")
+    def recovery_auto() -> Response:
+        body = json_body()
+        enabled = _bool_field(body, "enabled")
+        name = body.get("service")
+        if name is not None and not isinstance(name, str):
+            raise ApiError(400, "'service' must be a service name", {"body": body})
+        if name is not None:
+            _known_service(core, name)
+        return jsonify(core.recovery.set_auto(enabled, name))
+
+    @api.get("/services/<name>/recovery")
+    def recovery_status(name: str) -> Response:
+        _known_service(core, name)
+        return jsonify(core.recovery.status(name))
+
+    @api.post("/services/<name>/maintenance")
+    def maintenance(name: str) -> Response:
+        _known_service(core, name)
+        body = json_body()
+        enabled = _bool_field(body, "enabled")
+        return jsonify(core.recovery.set_maintenance(name, enabled, _duration_field(body)))
+
+    @api.post("/services/<name>/reset")
+    def reset_recovery(name: str) -> Response:
+        _known_service(core, name)
+        json_body()  # a malformed body is still a 400
+        return jsonify(core.recovery.reset(name))

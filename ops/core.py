@@ -10,6 +10,7 @@ from pathlib import Path
 from config.settings import Settings
 from ops.events import EventBus
 from ops.monitor import Monitor
+from ops.recovery import RecoveryEngine
 from ops.recovery_log import RecoveryLog
 from ops.store import HistoryStore
 
@@ -31,6 +32,14 @@ class Core:
         self.monitor = Monitor(settings, self.store, self.bus, self.data_dir)
         log_path = settings.recovery.log_path or self.data_dir / "recovery_log.jsonl"
         self.recovery_log = RecoveryLog(log_path)
+        self.recovery = RecoveryEngine(
+            settings,
+            self.monitor,
+            self.bus,
+            self.recovery_log,
+            demo=demo,
+            state_path=self.data_dir / "recovery_state.json",
+        )
         self.started_at = time.time()
 
     def start(self, run_loop: bool = True) -> None:
@@ -38,12 +47,14 @@ class Core:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store.load()
         self.recovery_log.load()
+        self.recovery.start()  # before the first snapshot, so it shows saved maintenance/circuits
         self.monitor.restore()
         if run_loop:
             self.monitor.start()
 
     def stop(self) -> None:
-        """Stop the loop, flush and close the history, release every listener."""
+        """Stop recoveries and the loop, flush and close the history, release every listener."""
+        self.recovery.stop()  # first: no attempt may start from the last sweep
         self.monitor.stop()
         self.store.close()
         self.bus.close()

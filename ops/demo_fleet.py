@@ -212,8 +212,11 @@ class DemoFleet:
         return self._procs[name].pid if self.is_running(name) else None
 
     def service_configs(self) -> list[dict[str, Any]]:
-        """Return one monitor config dict per service (the fleet must have been started)."""
-        return [self._config(spec) for spec in DEMO_SERVICES]
+        """Return one monitor config dict per service (the fleet must have been started).
+
+        Each is recovered by the `demo` action, which restarts that service's process.
+        """
+        return [{**self._config(spec), "recovery": {"action": "demo"}} for spec in DEMO_SERVICES]
 
     def __enter__(self) -> Self:
         self.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -38,6 +39,8 @@ class Monitor:
         self.states: dict[str, ServiceState] = {s.name: ServiceState() for s in settings.services}
         self.result_listeners: list[ResultListener] = []
         self.view_extras: list[Callable[[str], dict]] = []  # e.g. recovery adds needs_attention
+        # A status stored instead of the real one (recovery: "maintenance", left out of uptime).
+        self.status_overrides: list[Callable[[str], str | None]] = []
         self._session = make_session(settings.max_concurrency)
         self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="probe")
         self._figures: dict[str, dict] = {}
@@ -109,7 +112,7 @@ class Monitor:
         """Apply one result at once, so a hung neighbour never delays the news."""
         service = self.settings.service(result.service)
         state = self.states[result.service]
-        stamped = apply_result(service, state, result)
+        stamped = self._overridden(apply_result(service, state, result))
         self.checks += 1
         self.failures += 0 if stamped.ok else 1
         view = service_view(service, state, self._figures.get(service.name, {}), self._extras(service.name))
@@ -120,6 +123,14 @@ class Monitor:
             except Exception:  # noqa: BLE001 - a listener bug must not stop the monitor
                 log.exception("result listener failed for %s", service.name)
         return stamped
+
+    def _overridden(self, result: ProbeResult) -> ProbeResult:
+        """The result as stored: the live state keeps the real status, the history may get another."""
+        for override in self.status_overrides:
+            status = override(result.service)
+            if status:
+                return dataclasses.replace(result, status=status)
+        return result
 
     def _extras(self, name: str) -> dict:
         extra: dict = {}
@@ -185,6 +196,13 @@ class Monitor:
         with self._progress:
             self._progress.wait_for(lambda: self._finished >= target or self._stop.is_set(), timeout)
         return self.snapshot()
+
+    def trigger_sweep(self) -> bool:
+        """Ask a running loop for a sweep now without waiting for it; False if no loop runs."""
+        if self._thread is None or not self._thread.is_alive():
+            return False
+        self._trigger.set()
+        return True
 
     def start(self) -> None:
         """Start the loop thread (idempotent)."""

@@ -41,14 +41,18 @@ def service_view(service: ServiceSettings, state: ServiceState, figures: dict, e
 
 
 def build_snapshot(now: datetime, services: list[dict], system: dict, sweep: int) -> dict:
-    """The whole snapshot; `overall` ignores disabled services."""
+    """The whole snapshot; `overall` ignores disabled services and those under maintenance."""
     statuses = [s["status"] for s in services if s["enabled"]]
+    # Announced downtime is not news: a service in maintenance does not turn the fleet red.
+    watched = [s["status"] for s in services if s["enabled"] and not s.get("maintenance")]
+    counts = {status: statuses.count(status) for status in ("up", "degraded", "down", "pending")}
+    counts["maintenance"] = sum(1 for s in services if s["enabled"] and s.get("maintenance"))
     return {
         "type": "snapshot",
         "time": now.isoformat(),
         "sweep": sweep,
-        "overall": overall_status(statuses),
-        "counts": {status: statuses.count(status) for status in ("up", "degraded", "down", "pending")},
+        "overall": overall_status(watched),
+        "counts": counts,
         "services": services,
         "system": system,
     }

@@ -1,0 +1,342 @@
+"""The recovery engine: listens to check results, decides (policy.py), runs actions off-thread, verifies.
+
+Threads: `on_result` runs on the monitor's probe threads and only updates counters and maybe starts
+a worker; `request_manual` runs on a request thread and only reserves the service and starts a
+worker. Actions and verification probes only ever run on those workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from config.settings import ServiceSettings, Settings
+from ops.events import EventBus
+from ops.probes import ProbeResult, make_session, probe
+from ops.recovery import policy as pol
+from ops.recovery.actions import ActionContext, RecoveryAction
+from ops.recovery.records import (
+    ACTION_FAILED,
+    STILL_DOWN,
+    finished_entry,
+    load_state,
+    new_entry,
+    save_state,
+    skipped_entry,
+)
+from ops.recovery.registry import build_action
+from ops.recovery.views import status_fields, view_fields
+from ops.recovery.worker import act_and_verify
+from ops.recovery_log import RecoveryLog
+from ops.status import HEALTHY, ServiceState
+
+log = logging.getLogger(__name__)
+
+MAINTENANCE = "maintenance"
+STOP_JOIN_S = 5.0
+
+
+class RecoveryConflict(Exception):
+    """A recovery that cannot start now (HTTP 409); `reason` is a short code."""
+
+    def __init__(self, reason: str, message: str, detail: dict | None = None) -> None:
+        super().__init__(message)
+        self.reason, self.message, self.detail = reason, message, detail or {}
+
+
+class UnknownService(KeyError):
+    """No service of that name is configured (HTTP 404)."""
+
+
+class RecoveryEngine:
+    """Every recovery rule in one place; the views only call request_manual/set_maintenance/reset/status."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        monitor,
+        bus: EventBus,
+        recovery_log: RecoveryLog,
+        *,
+        demo=None,
+        state_path: str | Path | None = None,
+        actions: dict[str, RecoveryAction | None] | None = None,
+        probe_fn=probe,
+        clock=time.monotonic,
+        wall=time.time,
+    ) -> None:
+        self.settings, self.policy = settings, settings.recovery
+        self.monitor, self.bus, self.log = monitor, bus, recovery_log
+        self.state_path = Path(state_path) if state_path else None
+        self.auto_enabled = self.policy.enabled
+        self._services = {s.name: s for s in settings.services}
+        self._states = {name: pol.RecoveryState() for name in self._services}
+        self._actions = {s.name: build_action(s, demo) for s in settings.services}
+        self._actions.update(actions or {})
+        self._probe, self._clock, self._wall = probe_fn, clock, wall
+        self._session = make_session(self.policy.max_concurrent)
+        self._lock = threading.Lock()
+        self._running = 0
+        self._workers: dict[str, threading.Thread] = {}
+        self._stopping = threading.Event()
+        if monitor is not None:
+            monitor.result_listeners.append(self.on_result)
+            monitor.view_extras.append(self.view_extra)
+            monitor.status_overrides.append(self.status_override)
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Restore maintenance windows and open circuits saved by the previous run."""
+        with self._lock:
+            load_state(self.state_path, self._states)
+
+    def stop(self) -> None:
+        """No new attempts; cancel running actions, let workers finish, close the probe session."""
+        self._stopping.set()
+        with self._lock:
+            workers = dict(self._workers)
+        for name in workers:
+            action = self._actions.get(name)
+            if action is not None:
+                action.cancel()
+        deadline = time.monotonic() + STOP_JOIN_S
+        for thread in workers.values():
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._session.close()
+        self._save()
+
+    # -- the listener: runs on a probe thread, so it only counts and maybe starts a worker ---------
+    def on_result(self, name: str, state: ServiceState, result: ProbeResult) -> None:
+        service = self._services[name]
+        limits = self.limits(service)
+        now, wall = self._clock(), self._wall()
+        skipped = entry = None
+        with self._lock:
+            st = self._states[name]
+            in_maintenance = pol.maintenance_active(st, wall)
+            if result.ok:
+                closed = pol.on_success(st, now, state.status in HEALTHY, limits)
+            else:
+                pol.on_failure(st, in_maintenance)
+                verdict, code, text = pol.auto_decision(st, limits, now, self._auto_on(service, st), name in self)
+                if verdict == pol.GO and self._stopping.is_set():
+                    verdict = pol.WAIT
+                elif verdict == pol.GO and self._running >= self.policy.max_concurrent:
+                    verdict, code, text = pol.SKIP, "concurrency", "global limit of concurrent recoveries reached"
+                if verdict == pol.OPEN:
+                    pol.open_circuit(st, wall, text)
+                if verdict == pol.OPEN or (verdict == pol.SKIP and st.skip_reason != code):
+                    st.skip_reason = code if verdict == pol.SKIP else st.skip_reason
+                    skipped = self._skip_entry(service, st, code, text)
+                elif verdict == pol.GO:
+                    entry = self._begin(service, st, "auto", now, wall)
+        if result.ok:
+            if closed:
+                log.info("%s is healthy again: circuit closed", name)
+                self._save()
+            return
+        if skipped is not None:
+            log.info("automatic recovery of %s skipped: %s", name, skipped["reason"])
+            self._publish(skipped, new=True)
+            if skipped["reason_code"] == "attempt_cap":
+                self._save()
+        if entry is not None:
+            self._launch(service, entry)
+
+    # -- the interface the views use -----------------------------------------------------------
+    def request_manual(self, name: str, force: bool = False) -> dict:
+        """Start a recovery now on a background thread; returns its log entry (outcome "running").
+
+        Raises RecoveryConflict if one is running, the circuit is open (unless force), the global
+        limit is reached, or there is no action; UnknownService for a name not configured.
+        """
+        service = self._service(name)
+        with self._lock:
+            st = self._states[name]
+            self._check_manual(st, name, force)
+            entry = self._begin(service, st, "manual", self._clock(), self._wall(), forced=force and st.circuit_open)
+        self._launch(service, entry)
+        return dict(entry)
+
+    def _check_manual(self, st: pol.RecoveryState, name: str, force: bool) -> None:
+        if self._stopping.is_set():
+            raise RecoveryConflict("stopping", "the dashboard is stopping")
+        if st.running_id is not None:
+            raise RecoveryConflict("already_running", "a recovery is already running", {"id": st.running_id})
+        if st.circuit_open and not force:
+            detail = {"circuit_reason": st.circuit_reason}
+            raise RecoveryConflict("circuit_open", "circuit open: send force=true to try anyway", detail)
+        if name not in self:
+            raise RecoveryConflict("no_action", "no recovery action is configured for this service")
+        if self._running >= self.policy.max_concurrent:
+            detail = {"max_concurrent": self.policy.max_concurrent}
+            raise RecoveryConflict("concurrency", "too many recoveries running; try again shortly", detail)
+
+    def set_maintenance(self, name: str, enabled: bool, duration_s: float | None = None) -> dict:
+        """Maintenance on (optionally for duration_s) or off: no automatic recovery, no uptime counted."""
+        self._service(name)
+        if duration_s is not None and not duration_s > 0:
+            raise ValueError("duration_s must be a positive number of seconds")
+        with self._lock:
+            st = self._states[name]
+            st.maintenance = enabled
+            st.maintenance_until = self._wall() + duration_s if enabled and duration_s else None
+            st.failures = 0  # the outage before or during maintenance is not the next incident
+            st.skip_reason = None
+        log.info("%s: maintenance %s", name, "on" if enabled else "off")
+        return self._changed(name)
+
+    def reset(self, name: str) -> dict:
+        """Close the circuit and forget attempts and backoff (the operator fixed something)."""
+        self._service(name)
+        with self._lock:
+            pol.reset(self._states[name])
+        log.info("%s: recovery state reset by the operator", name)
+        return self._changed(name)
+
+    def set_auto(self, enabled: bool, name: str | None = None) -> dict:
+        """Switch automatic recovery on/off for all or one service (runtime only, not saved)."""
+        if name is None:
+            self.auto_enabled = enabled
+            self._republish()
+            return self.overview()
+        self._service(name)
+        with self._lock:
+            self._states[name].auto = enabled
+        return self._changed(name)
+
+    def status(self, name: str) -> dict:
+        """The engine's view of one service (GET /api/services/<name>/recovery)."""
+        service = self._service(name)
+        limits = self.limits(service)
+        with self._lock:
+            st = self._states[name]
+            auto = self._auto_on(service, st) and name in self
+            fields = status_fields(st, limits, self._clock(), self._wall(), auto, self._actions.get(name))
+        return {"service": name, **fields}
+
+    def overview(self) -> dict:
+        """Global switches and every service's status (GET /api/recovery)."""
+        return {
+            "auto": self.auto_enabled,
+            "running": self._running,
+            "max_concurrent": self.policy.max_concurrent,
+            "services": {name: self.status(name) for name in self._services},
+        }
+
+    # -- hooks into the monitor ----------------------------------------------------------------
+    def view_extra(self, name: str) -> dict:
+        """What the snapshot's service view gains."""
+        service = self._services[name]
+        limits = self.limits(service)
+        with self._lock:
+            st = self._states[name]
+            return view_fields(st, limits, self._clock(), self._wall(), self._auto_on(service, st) and name in self)
+
+    def status_override(self, name: str) -> str | None:
+        """Checks taken during maintenance are stored as "maintenance", so uptime leaves them out."""
+        with self._lock:
+            return MAINTENANCE if pol.maintenance_active(self._states[name], self._wall()) else None
+
+    # -- helpers -------------------------------------------------------------------------------
+    def limits(self, service: ServiceSettings) -> pol.Limits:
+        p = self.policy
+        threshold = service.recovery.restart_failures or self.settings.thresholds.restart_failures
+        return pol.Limits(threshold, p.max_attempts, p.window_s, p.cooldown_s, p.backoff_max_s, p.healthy_reset_s)
+
+    def __contains__(self, name: str) -> bool:
+        """Whether `name` has a recovery action (action 'none' has not)."""
+        return self._actions.get(name) is not None
+
+    def _service(self, name: str) -> ServiceSettings:
+        try:
+            return self._services[name]
+        except KeyError:
+            raise UnknownService(name) from None
+
+    def _auto_on(self, service: ServiceSettings, st: pol.RecoveryState) -> bool:
+        return self.auto_enabled and (service.recovery.auto if st.auto is None else st.auto)
+
+    def _skip_entry(self, service: ServiceSettings, st: pol.RecoveryState, code: str, text: str) -> dict:
+        action = self._actions.get(service.name)
+        kind = action.kind if action else "none"
+        return skipped_entry(service.name, kind, len(st.attempts) + 1, self._wall(), code, text)
+
+    def _begin(self, service, st, trigger, now, wall, forced=False) -> dict:
+        """Reserve the service and a concurrency slot (the caller holds the lock)."""
+        entry = new_entry(service.name, trigger, self._actions[service.name].kind, 0, wall, forced)
+        entry["attempt"] = pol.begin_attempt(st, now, entry["id"], self.limits(service))
+        self._running += 1
+        return entry
+
+    def _launch(self, service: ServiceSettings, entry: dict) -> None:
+        self._publish(entry, new=True)
+        self._republish()
+        name = f"recovery-{service.name}"
+        worker = threading.Thread(target=self._attempt, args=(service, entry), name=name, daemon=True)
+        with self._lock:
+            self._workers[service.name] = worker
+        worker.start()
+
+    def _attempt(self, service: ServiceSettings, entry: dict) -> None:
+        """One attempt on its worker thread: act, verify, record, update the policy state."""
+        recovered = False
+        try:
+            ctx = ActionContext(service, entry["trigger"], entry["attempt"], entry["id"])
+            verify_kwargs = {
+                "probe_fn": self._probe,
+                "session": self._session,
+                "timeout_s": service.recovery.verify_timeout_s or self.policy.verify_timeout_s,
+                "interval_s": self.policy.verify_interval_s,
+                "stop": self._stopping,
+            }
+            times = act_and_verify(self._actions[service.name], ctx, verify_kwargs, self._clock)
+            recovered = times.healthy_after is not None
+            entry = finished_entry(entry, times, self._wall())
+            if entry["outcome"] == STILL_DOWN and self._stopping.is_set():
+                entry["error"] = "verification interrupted: the dashboard is stopping"
+        except Exception as exc:  # noqa: BLE001 - the bookkeeping below must run whatever happened
+            log.exception("recovery attempt for %s failed", service.name)
+            entry = {**entry, "outcome": ACTION_FAILED, "error": f"{type(exc).__name__}: {exc}"[:500]}
+        finally:
+            if self._finish(service, recovered):
+                entry["circuit_open"] = True
+        log.info("recovery of %s: %s", service.name, entry["outcome"])
+        self._publish(entry)
+        self._republish()
+        if recovered and self.monitor is not None:
+            self.monitor.trigger_sweep()  # the views show it up now, not one interval later
+
+    def _finish(self, service: ServiceSettings, recovered: bool) -> bool:
+        """Policy bookkeeping after an attempt; returns True if the circuit opened."""
+        with self._lock:
+            st = self._states[service.name]
+            opened = pol.end_attempt(st, self._clock(), self._wall(), recovered, self.limits(service))
+            self._running -= 1
+            if self._workers.get(service.name) is threading.current_thread():
+                del self._workers[service.name]
+        if opened:
+            self._save()
+        return opened
+
+    def _changed(self, name: str) -> dict:
+        self._save()
+        self._republish()
+        return self.status(name)
+
+    def _publish(self, entry: dict, new: bool = False) -> None:
+        (self.log.append if new else self.log.update)(entry)
+        self.bus.publish({"type": "recovery", "entry": entry, "status": self.status(entry["service"])})
+
+    def _republish(self) -> None:
+        if self.monitor is not None and not self._stopping.is_set():
+            try:
+                self.monitor.republish()
+            except Exception:  # noqa: BLE001 - a snapshot problem must not fail a recovery
+                log.exception("snapshot after a recovery change failed")
+
+    def _save(self) -> None:
+        with self._lock:
+            save_state(self.state_path, self._states)

@@ -1,0 +1,121 @@
+"""Recovery-log entries and the small state file that keeps maintenance and open circuits across restarts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ops.recovery.actions import OK, TIMED_OUT
+from ops.recovery.policy import RecoveryState
+from ops.recovery.worker import AttemptTimes
+
+log = logging.getLogger(__name__)
+
+RECOVERED, STILL_DOWN, ACTION_FAILED, TIMED_OUT_OUTCOME, SKIPPED, RUNNING = (
+    "recovered",
+    "still_down",
+    "action_failed",
+    "timed_out",
+    "skipped",
+    "running",
+)
+
+
+def iso(wall: float | None) -> str | None:
+    return None if wall is None else datetime.fromtimestamp(wall, UTC).isoformat()
+
+
+def new_entry(service: str, trigger: str, action: str, attempt: int, wall: float, forced: bool = False) -> dict:
+    """An attempt that has just started (outcome "running" until it ends)."""
+    entry = {
+        "id": uuid.uuid4().hex[:12],
+        "time": iso(wall),
+        "service": service,
+        "trigger": trigger,
+        "action": action,
+        "attempt": attempt,
+        "outcome": RUNNING,
+        "duration_s": None,
+    }
+    if forced:
+        entry["forced"] = True
+    return entry
+
+
+def skipped_entry(service: str, action: str, attempt: int, wall: float, code: str, reason: str) -> dict:
+    """An automatic attempt that was due but did not run, and why."""
+    entry = new_entry(service, "auto", action, attempt, wall)
+    entry.update(outcome=SKIPPED, reason=reason, reason_code=code, duration_s=0.0)
+    return entry
+
+
+def finished_entry(entry: dict, times: AttemptTimes, wall: float) -> dict:
+    """The entry's final state: outcome, durations and, where there are some, exit code and output."""
+    done = dict(entry)
+    result, healthy_after = times.result, times.healthy_after
+    if result.outcome == OK:
+        done["outcome"] = RECOVERED if healthy_after is not None else STILL_DOWN
+    else:
+        done["outcome"] = TIMED_OUT_OUTCOME if result.outcome == TIMED_OUT else ACTION_FAILED
+    if healthy_after is not None:
+        done["time_to_healthy_s"] = round(healthy_after, 3)
+    done.update(
+        duration_s=round(times.total_s, 3),
+        action_s=round(times.action_s, 3),
+        finished=iso(wall),
+        exit_code=result.exit_code,
+        output_tail=result.output_tail,
+        error=result.error,
+        **result.extra,
+    )
+    return done
+
+
+# -- the state file --------------------------------------------------------------------------------
+def save_state(path: Path | None, states: dict[str, RecoveryState]) -> None:
+    """Write maintenance and open circuits (temp file + os.replace: never half a file)."""
+    if path is None:
+        return
+    data = {
+        name: {
+            "maintenance": s.maintenance,
+            "maintenance_until": s.maintenance_until,
+            "circuit_open": s.circuit_open,
+            "circuit_opened_at": s.circuit_opened_at,
+            "circuit_reason": s.circuit_reason,
+        }
+        for name, s in states.items()
+        if s.maintenance or s.circuit_open
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"services": data}, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("%s: cannot save recovery state: %s", path, exc)
+
+
+def load_state(path: Path | None, states: dict[str, RecoveryState]) -> None:
+    """Restore maintenance and open circuits for the services still configured."""
+    if path is None or not path.exists():
+        return
+    try:
+        services = json.loads(path.read_text(encoding="utf-8"))["services"]
+        for name, saved in services.items():
+            state = states.get(name)
+            if state is None:
+                continue
+            state.maintenance = bool(saved.get("maintenance"))
+            state.maintenance_until = saved.get("maintenance_until")
+            state.circuit_open = bool(saved.get("circuit_open"))
+            state.circuit_opened_at = saved.get("circuit_opened_at")
+            state.circuit_reason = saved.get("circuit_reason")
+            if state.circuit_open:
+                state.skip_reason = "circuit_open"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("%s: unreadable recovery state ignored: %s", path, exc)
