@@ -5,17 +5,16 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import queue
-import selectors
 import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+
+from ops.demo_spawn import Spawner, read_listening_port
 
 logger = logging.getLogger(__name__)
 
@@ -58,72 +57,6 @@ DEMO_SERVICES: tuple[DemoServiceSpec, ...] = (
 )  # fmt: skip
 
 
-_Job = tuple[list[str], "Future[subprocess.Popen[bytes]]"]
-
-
-class _Spawner:
-    """Runs every Popen on one long-lived thread.
-
-    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, so a child spawned
-    from a short-lived request thread would be killed as soon as that request finished.
-    """
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        name = "demo-fleet-spawner"
-        threading.Thread(target=self._run, name=name, daemon=True).start()
-
-    def popen(self, argv: list[str]) -> subprocess.Popen[bytes]:
-        """Start argv from the spawner thread and return its Popen."""
-        future: Future[subprocess.Popen[bytes]] = Future()
-        self._jobs.put((argv, future))
-        return future.result()
-
-    def close(self) -> None:
-        """Let the spawner thread finish."""
-        self._jobs.put(None)
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            argv, future = job
-            try:
-                # stderr is inherited so a crashing child's traceback reaches the console.
-                proc = subprocess.Popen(
-                    argv,
-                    cwd=PROJECT_ROOT,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    start_new_session=False,
-                )
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                future.set_exception(exc)
-            else:
-                future.set_result(proc)
-
-
-def read_listening_port(proc: subprocess.Popen[bytes], deadline: float) -> int:
-    """Wait (until deadline, monotonic) for the child's `LISTENING <port>` line."""
-    assert proc.stdout is not None
-    buf = b""
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while b"\n" not in buf:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"pid {proc.pid} did not report LISTENING in time")
-            if not sel.select(remaining):
-                continue
-            chunk = os.read(proc.stdout.fileno(), 256)
-            if not chunk:
-                code = proc.wait()
-                raise RuntimeError(f"pid {proc.pid} exited ({code}) before listening")
-            buf += chunk
-    word, _, port = buf.split(b"\n", 1)[0].decode(errors="replace").partition(" ")
-    if word != "LISTENING" or not port.strip().isdigit():
-        raise RuntimeError(f"pid {proc.pid} said {buf!r}, expected 'LISTENING <port>'")
-    return int(port)
-
-
 class DemoFleet:
     """Starts, stops and restarts the demo services; kills only the processes it started."""
 
@@ -135,7 +68,7 @@ class DemoFleet:
         self._ports: dict[str, int] = {}
         # Callbacks, the REST API and recovery actions may call us from different threads.
         self._lock = threading.RLock()
-        self._spawner: _Spawner | None = None
+        self._spawner: Spawner | None = None
         self._atexit_registered = False
 
     def start(self, timeout: float = 10.0) -> None:
@@ -278,7 +211,7 @@ class DemoFleet:
         if self.is_running(name):
             return False
         if self._spawner is None:
-            self._spawner = _Spawner()
+            self._spawner = Spawner()
         if not self._atexit_registered:
             # So even an unhandled exception in the dashboard ends the fleet politely
             # (SIGTERM, then reaped) rather than leaving it to the parent-death fallbacks.
