@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -18,7 +17,6 @@ from ops.demo_spawn import Spawner, read_listening_port
 
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STOP_GRACE_S = 3.0
 PROBE_TIMEOUT_S = 2.0
 DEGRADED_LATENCY_MS = 300
