@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,10 +13,22 @@ from pydantic import ValidationError
 from config.settings import Settings
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("health_config.json")
+PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ConfigError(Exception):
     """A configuration problem, already worded for the operator (file: field: message)."""
+
+
+def _printable(text: str) -> str:
+    """Escape what would break the one-line-per-error shape (newlines) or a terminal (controls, surrogates)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _key(part: object) -> str:
+    """A mapping key as it reads in a field path; an odd one (unknown keys are anything) is quoted."""
+    text = str(part)
+    return text if PLAIN_KEY_RE.fullmatch(text) else repr(text)
 
 
 def _field_path(loc: tuple) -> str:
@@ -25,7 +38,7 @@ def _field_path(loc: tuple) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         elif not str(part).startswith(("function-", "tagged-union", "json-or-python")):
-            text += f".{part}" if text else str(part)
+            text += f".{_key(part)}" if text else _key(part)
     return text or "(top level)"
 
 
@@ -36,7 +49,7 @@ def _message(error: dict) -> str:
         message = message.removeprefix(prefix)
     if error["type"] == "extra_forbidden":
         message = "unknown key (not a setting; check the spelling in config/README.md)"
-    return message
+    return _printable(message)
 
 
 def settings_from_dict(data: object, source: str = "<config>") -> Settings:
@@ -63,4 +76,8 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ConfigError(f"{path}: invalid JSON: {_printable(str(exc))}") from None
     return settings_from_dict(data, str(path))

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.auth import AuthSettings
+
 # A service name ends up in log lines, URLs and recovery argv: keep it to a safe alphabet so
 # that `x; rm -rf /` or `$(id)` can never be a name in the first place.
-SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# \Z, not $: "$" also matches before a trailing newline, which let "web\n" through.
+SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 HTTP_METHODS = ("GET", "HEAD", "POST")
 
 
 class Strict(BaseModel):
     """Base model: unknown keys are an error, never silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and Infinity (JSON has neither, but json.loads reads them and 1e999) are never a valid setting.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class StatusRange(Strict):
@@ -56,7 +60,7 @@ def parse_expected_status(value: object) -> tuple[StatusRange, ...]:
 # so a value can never be split or re-parsed (and no shell ever sees the argv anyway).
 COMMAND_PLACEHOLDERS = ("{service}", "{container}", "{host}", "{port}")
 # Docker's own rule for container names.
-CONTAINER_NAME_RE = re.compile(r"^/?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+CONTAINER_NAME_RE = re.compile(r"^/?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 
 
 class RecoverySettings(Strict):
@@ -205,16 +209,20 @@ class RecoveryPolicy(Strict):
 class Settings(Strict):
     """The whole configuration file."""
 
-    services: Annotated[tuple[ServiceSettings, ...], Field(min_length=1)]
+    services: tuple[ServiceSettings, ...]
     thresholds: Thresholds = Thresholds()
     interval_s: float = Field(default=40.0, ge=0.2, le=86400)
     retention_days: float = Field(default=7.0, gt=0, le=3650)
     max_concurrency: int = Field(default=32, ge=1, le=1024)
     recovery: RecoveryPolicy = RecoveryPolicy()
+    auth: AuthSettings = AuthSettings()
 
     @field_validator("services")
     @classmethod
     def _unique_names(cls, services: tuple[ServiceSettings, ...]) -> tuple[ServiceSettings, ...]:
+        # Checked here, not with min_length: that also fired, confusingly, when one service was invalid.
+        if not services:
+            raise ValueError("must list at least 1 service")
         seen: set[str] = set()
         for index, service in enumerate(services):
             if service.name in seen:

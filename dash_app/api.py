@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from dash_app.errors import ApiError
+from dash_app.openapi import openapi_document
 from dash_app.params import int_param, json_body, service_param, time_param
 from ops.core import Core
 from ops.history_query import history_csv, last_sweeps, sweeps_as_records
@@ -88,6 +89,10 @@ def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
     @api.get("/info")
     def info() -> Response:
         return jsonify({"ws_port": ws_port(), "ws_path": "/ws", "services": core.service_names()})
+
+    @api.get("/openapi.json")
+    def openapi() -> Response:
+        return jsonify(openapi_document())
 
     recovery_routes(api, core)
     return api

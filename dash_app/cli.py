@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import ipaddress
 import logging
 import logging.handlers
 import os
@@ -13,7 +14,11 @@ import sys
 import threading
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from config import ConfigError, Settings, load_settings, settings_from_dict
+from config.auth import AuthSettings
+from dash_app.logs import JsonFormatter
 
 log = logging.getLogger("dash_app")
 
@@ -29,6 +34,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--interval", type=float, help="seconds between sweeps (overrides the config)")
     parser.add_argument("--demo", action="store_true", help="start the embedded demo fleet and monitor it")
     parser.add_argument("--data-dir", help="where history and logs live (default data/)")
+    parser.add_argument(
+        "--insecure", action="store_true", help="allow a non-loopback --host without any auth configured (not advised)"
+    )
     args = parser.parse_args(argv)
     for name in ("port", "ws_port"):
         if not 0 <= getattr(args, name) <= 65535:
@@ -41,7 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def setup_logging(log_path: Path) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    handlers.append(logging.handlers.RotatingFileHandler(log_path, maxBytes=5_000_000, backupCount=3))
+    rotating = logging.handlers.RotatingFileHandler(log_path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    rotating.setFormatter(JsonFormatter())  # the file gets JSON lines; basicConfig's format is for stderr
+    handlers.append(rotating)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per WebSocket request is noise
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -55,7 +65,35 @@ def load(args: argparse.Namespace, demo) -> Settings:
         settings = load_settings(args.config or os.environ.get("HEALTH_CONFIG_PATH") or None)
     if args.interval is not None:
         settings = settings.model_copy(update={"interval_s": args.interval})
+    key = os.environ.get("DASHBOARD_API_KEY")
+    if key:
+        auth = settings.auth.model_dump() | {"api_key": key}
+        try:
+            settings = settings.model_copy(update={"auth": AuthSettings.model_validate(auth)})
+        except ValidationError as exc:
+            raise ConfigError(f"DASHBOARD_API_KEY: {exc.errors()[0]['msg']}") from None
     return settings
+
+
+def exposure_problem(host: str, settings: Settings, insecure: bool) -> str | None:
+    """Why this bind is refused: a dashboard that restarts services is a remote control."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback or settings.auth.enabled:
+        return None
+    if insecure:
+        log.warning(
+            "!!! listening on %s WITHOUT authentication (--insecure): anyone who reaches it can "
+            "restart services. Configure auth or DASHBOARD_API_KEY. !!!",
+            host,
+        )
+        return None
+    return (
+        f"error: refusing to listen on {host} without authentication; configure auth.api_key or "
+        "auth.users in the config (or DASHBOARD_API_KEY), or pass --insecure"
+    )
 
 
 def tune_malloc() -> None:
@@ -87,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
             demo = DemoFleet(host="127.0.0.1")
             demo.start()
         settings = load(args, demo)
+        problem = exposure_problem(args.host, settings, args.insecure)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
         return run(args, settings, data_dir, history_path, demo)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,21 @@ def _api_methods(app: Flask) -> list[str]:
     return allowed
 
 
+def _too_large() -> Response:
+    return error_response(413, "request body too large", {"limit_bytes": request.max_content_length})
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON errors under /api; everything else keeps Flask's own pages."""
+
+    @app.before_request
+    def _api_body_limit() -> Response | None:
+        # Werkzeug enforces MAX_CONTENT_LENGTH only when a handler reads the body; under /api every
+        # request over it is refused, whether or not its route reads one.
+        limit = request.max_content_length
+        if _is_api() and limit is not None and (request.content_length or 0) > limit:
+            return _too_large()
+        return None
 
     @app.before_request
     def _api_paths_are_never_pages() -> Response | None:
@@ -60,6 +73,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.error, exc.detail)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _body_too_large(exc: RequestEntityTooLarge) -> Response | HTTPException:
+        return _too_large() if _is_api() else exc  # a chunked body is only measured as it is read
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | HTTPException:

@@ -9,13 +9,21 @@ from flask import Flask
 
 from config.settings import Settings
 from dash_app.api import api_blueprint
-from dash_app.dashboard import build_dashboard
+from dash_app.auth import Guard, load_or_create_secret
+from dash_app.dashboard import HEAD_SCRIPT, build_dashboard
 from dash_app.errors import register_error_handlers
+from dash_app.params import MAX_BODY_BYTES
+from dash_app.prometheus import register_prometheus
+from dash_app.security import install_security_headers, script_hash
 from dash_app.servers import HttpServer, WebSocketServer
 from dash_app.ws import create_ws_app
+from layouts import ids
 from ops.core import Core
 
 log = logging.getLogger(__name__)
+
+# Page controls whose clicks change state: with auth on they need a logged-in session.
+ACTION_IDS = (ids.CHECK_NOW, ids.DETAILS_CHECK, ids.RECOVER_CONFIRM, ids.CLEAR_CONFIRM, ids.MAINT_SWITCH)
 
 
 class MissionControl:
@@ -25,11 +33,18 @@ class MissionControl:
         self.core = core
         self.http: HttpServer | None = None
         self.ws: WebSocketServer | None = None
+        secret = load_or_create_secret(core.data_dir)
+        ws_port = lambda: self.ws.port if self.ws else None  # noqa: E731 - known only once bound
         self.server = Flask("mission_control")
+        self.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 (JSON under /api)
+        if core.settings.auth.enabled:  # first: nothing below answers an unauthorised request
+            Guard(core.settings.auth, action_ids=ACTION_IDS).install(self.server, secret)
         register_error_handlers(self.server)
-        self.server.register_blueprint(api_blueprint(core, ws_port=lambda: self.ws.port if self.ws else None))
+        self.server.register_blueprint(api_blueprint(core, ws_port=ws_port))
+        self.metrics_registry = register_prometheus(self.server, core)  # GET /metrics
         self.dash = build_dashboard(self.server, core)
-        self.ws_app = create_ws_app(core)
+        install_security_headers(self.server, lambda: [*self.dash.csp_hashes(), script_hash(HEAD_SCRIPT)], ws_port)
+        self.ws_app = create_ws_app(core, secret)
 
     def serve(self, host: str = "127.0.0.1", port: int = 9993, ws_port: int = 9994) -> None:
         """Bind both ports (0 picks free ones), then start serving; raises PortInUse."""

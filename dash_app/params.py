@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from flask import request
 
 from dash_app.errors import ApiError
+
+# Every body this API takes is a small JSON object; larger requests get 413 (MAX_CONTENT_LENGTH). Dash's
+# callback requests carry at most the live snapshot, well under this even for a few hundred services.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def int_param(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -50,13 +57,25 @@ def service_param(known: list[str], name: str = "service") -> str | None:
     return raw
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: JSON has no infinity, and echoing one back would not be JSON either
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _not_json(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_body() -> dict:
-    """The request's JSON object; an empty body is {}."""
-    if not request.get_data(cache=True):
+    """The request's JSON object; an empty body is {}. NaN, Infinity and 1e999 are malformed."""
+    data = request.get_data(cache=True)  # over MAX_BODY_BYTES: werkzeug raises 413 here
+    if not data:
         return {}
     try:
-        body = request.get_json(force=True, silent=False)
-    except Exception:  # noqa: BLE001 - werkzeug raises BadRequest for any malformed body
+        body = json.loads(data, parse_constant=_not_json, parse_float=_finite)
+    except (ValueError, RecursionError):  # bad syntax or encoding, NaN/Infinity, huge integers, deep nesting
         raise ApiError(400, "malformed JSON body") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
+import threading
 
-from flask import Flask
+from flask import Flask, g
 from flask_sock import Sock
 
+from dash_app.auth import configure_session, ws_allowed
+from dash_app.errors import error_response
 from ops.core import Core
 from ops.events import CLOSED
 
@@ -14,13 +18,34 @@ log = logging.getLogger(__name__)
 
 PING_INTERVAL_S = 20  # a client that stops answering pings is dropped (half-open connections)
 MAX_CLIENT_MESSAGE = 4096  # clients have nothing to say to us beyond a small hello
+TOKEN_RE = re.compile(r"token=[^&\s\"']+")
 
 
-def create_ws_app(core: Core) -> Flask:
+def create_ws_app(core: Core, secret_key: bytes) -> Flask:
     """A small Flask app serving only /ws (it runs under Werkzeug, which flask-sock needs)."""
     app = Flask("mission_control_ws")
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, MaskTokens) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(MaskTokens())
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": PING_INTERVAL_S, "max_message_size": MAX_CLIENT_MESSAGE}
+    auth = core.settings.auth
+    configure_session(app, secret_key, auth)  # reads the page's session cookie (cookies ignore ports)
     sock = Sock(app)
+
+    admitted = Admission(auth.max_ws_clients)
+
+    @app.before_request
+    def _checks():
+        refused = ws_allowed(auth)
+        if refused is None and not admitted.enter():
+            refused = error_response(503, "too many WebSocket clients", {"max": auth.max_ws_clients})
+        g.admitted = refused is None
+        return refused
+
+    @app.teardown_request
+    def _leave(_exc) -> None:
+        if g.pop("admitted", False):
+            admitted.leave()
 
     @sock.route("/ws")
     def stream(ws) -> None:
@@ -37,6 +62,35 @@ def create_ws_app(core: Core) -> Flask:
         return "WebSocket endpoint: ws://HOST:PORT/ws\n", 200
 
     return app
+
+
+class Admission:
+    """Counts admitted clients atomically, so concurrent handshakes cannot exceed the cap."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.count = limit, 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> bool:
+        with self._lock:
+            if self.count >= self.limit:
+                return False
+            self.count += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+class MaskTokens(logging.Filter):
+    """Access logs must not carry the API key a client put in the WebSocket URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(TOKEN_RE.sub("token=***", a) if isinstance(a, str) else a for a in record.args)
+        record.msg = TOKEN_RE.sub("token=***", str(record.msg))
+        return True
 
 
 def relay(ws, subscription) -> None:

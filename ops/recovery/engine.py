@@ -19,6 +19,8 @@ from ops.recovery import policy as pol
 from ops.recovery.actions import ActionContext, RecoveryAction
 from ops.recovery.records import (
     ACTION_FAILED,
+    INTERRUPTED,
+    RUNNING,
     STILL_DOWN,
     finished_entry,
     load_state,
@@ -29,7 +31,7 @@ from ops.recovery.records import (
 from ops.recovery.registry import build_action
 from ops.recovery.views import status_fields, view_fields
 from ops.recovery.worker import act_and_verify
-from ops.recovery_log import RecoveryLog
+from ops.recovery_log import KEEP_IN_MEMORY, RecoveryLog
 from ops.status import HEALTHY, ServiceState
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,10 @@ class RecoveryEngine:
         """Restore maintenance windows and open circuits saved by the previous run."""
         with self._lock:
             load_state(self.state_path, self._states)
+        # Nothing runs yet, so an attempt still "running" in the log was cut off by a kill.
+        for entry in self.log.recent(limit=KEEP_IN_MEMORY):
+            if entry.get("outcome") == RUNNING:
+                self.log.update(entry | {"outcome": INTERRUPTED, "reason": "the dashboard stopped during the attempt"})
 
     def stop(self) -> None:
         """No new attempts; cancel running actions, let workers finish, close the probe session."""

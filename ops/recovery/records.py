@@ -23,6 +23,7 @@ RECOVERED, STILL_DOWN, ACTION_FAILED, TIMED_OUT_OUTCOME, SKIPPED, RUNNING = (
     "skipped",
     "running",
 )
+INTERRUPTED = "interrupted"  # left "running" by a process that was killed mid-attempt
 
 
 def iso(wall: float | None) -> str | None:

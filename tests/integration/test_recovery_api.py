@@ -135,3 +135,19 @@ def test_the_auto_switch_turns_automatic_recovery_off_but_manual_still_works(app
     overview = requests.get(app.base + "/api/recovery", timeout=5).json()
     assert overview["auto"] is True and overview["services"]["slow"]["recovering"] is True
     assert post(app, "/api/recovery/auto", json={"enabled": False}).json()["auto"] is False
+
+
+def test_an_attempt_cut_off_by_a_kill_is_closed_as_interrupted(tmp_path):
+    from ops.core import Core
+    from ops.recovery_log import RecoveryLog
+    from tests.support import make_settings
+
+    log = RecoveryLog(tmp_path / "recovery_log.jsonl")
+    log.append({"id": "abc", "service": "a", "trigger": "auto", "outcome": "running"})
+    core = Core(make_settings([{"name": "a", "type": "tcp", "port": 1}]), tmp_path)
+    core.start(run_loop=False)
+    try:
+        entry = core.recovery_log.recent(limit=5)[0]
+        assert entry["id"] == "abc" and entry["outcome"] == "interrupted"
+    finally:
+        core.stop()

@@ -1,0 +1,175 @@
+"""The service-details chart: latency over a window, failed checks, and a status timeline below it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+
+import pandas as pd
+
+from callbacks.common import local_ms, wall_ms
+from layouts.common import STATUS_HEX, status_text
+from ops.stats import UPTIME_WINDOWS
+
+WINDOWS: dict[str, timedelta] = dict(UPTIME_WINDOWS)  # "1h", "24h", "7d"
+MAX_POINTS = 1000  # per trace: 7 days at 40 s would be 15 000 SVG points
+RANK = {"up": 0, "maintenance": 1, "degraded": 2, "pending": 3, "down": 4}  # worst wins in a bucket
+GRID = "rgba(128,128,128,0.22)"
+
+
+def window_span(window: str | None) -> timedelta:
+    return WINDOWS.get(window or "1h", WINDOWS["1h"])
+
+
+def downsample(frame: pd.DataFrame, span: timedelta, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    """At most `max_points` rows: ts, latency_ms (mean of answered checks), status (worst), failed, error."""
+    frame = frame[["ts", "latency_ms", "status", "error"]].copy()
+    frame["status"] = frame["status"].astype(str)
+    answered = frame["error"].isna()
+    frame["failed"] = (~answered).astype(int)
+    frame["latency_ms"] = frame["latency_ms"].where(answered)
+    frame["error"] = frame["error"].astype(object).where(~answered, None)
+    if len(frame) <= max_points:
+        return frame.reset_index(drop=True)
+    step = max(int(span.total_seconds() / max_points), 1)
+    frame["bucket"] = frame["ts"].dt.floor(f"{step}s")
+    frame["rank"] = frame["status"].map(RANK).fillna(3)
+    grouped = frame.groupby("bucket", sort=True)
+    out = pd.DataFrame(
+        {
+            "ts": grouped["ts"].first(),
+            "latency_ms": grouped["latency_ms"].mean(),
+            "status": grouped["rank"].max().map({v: k for k, v in RANK.items()}),
+            "failed": grouped["failed"].sum(),
+            "error": grouped["error"].last(),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def status_runs(stamps: list[int], statuses: list[str], end: int) -> list[tuple[str, int, int]]:
+    """(status, start, end) for each run of equal statuses; the last run lasts until `end`."""
+    runs: list[tuple[str, int, int]] = []
+    for i, (stamp, status) in enumerate(zip(stamps, statuses, strict=True)):
+        if runs and runs[-1][0] == status:
+            continue
+        if runs:
+            runs[-1] = (runs[-1][0], runs[-1][1], stamp)
+        runs.append((status, stamp, stamps[i]))
+    if runs:
+        runs[-1] = (runs[-1][0], runs[-1][1], max(end, runs[-1][1]))
+    return runs
+
+
+def _timeline_traces(runs: list[tuple[str, int, int]]) -> list[dict]:
+    """One horizontal bar trace per status on the lower axis (a Gantt of the window)."""
+    traces = []
+    for status in RANK:
+        mine = [(start, stop) for s, start, stop in runs if s == status]
+        if not mine:
+            continue
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": status_text(status),
+                "y": ["status"] * len(mine),
+                "base": [start for start, _ in mine],
+                "x": [max(stop - start, 1) for start, stop in mine],
+                "marker": {"color": STATUS_HEX[status]},
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "customdata": [status_text(status)] * len(mine),
+                "hovertemplate": "%{customdata} from %{base|%H:%M:%S}<extra></extra>",
+                "showlegend": False,
+            }
+        )
+    return traces
+
+
+def detail_figure(
+    name: str, points: pd.DataFrame, window: str, now: datetime, tz: tzinfo, sweep: int | None = None
+) -> dict:
+    """Latency line, failed checks, status timeline; x zoomable with a range slider, zoom kept on updates."""
+    span = window_span(window)
+    x = local_ms(points["ts"], tz) if len(points) else []
+    statuses = points["status"].astype(str).tolist() if len(points) else []
+    latency = [None if pd.isna(v) else round(float(v), 1) for v in points["latency_ms"]] if len(points) else []
+    failed_at = [i for i, n in enumerate(points["failed"].tolist()) if n] if len(points) else []
+    end = wall_ms(now, tz)
+    with_date = "%b %d " if span > timedelta(hours=24) else ""
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers" if len(x) <= 300 else "lines",
+            "name": "latency",
+            "x": x,
+            "y": latency,
+            "customdata": [status_text(s) for s in statuses],
+            "line": {"color": "#0d6efd", "width": 1.5},
+            "marker": {"size": 4, "color": [STATUS_HEX.get(s, "#6c757d") for s in statuses]},
+            "connectgaps": False,
+            "hovertemplate": f"%{{x|{with_date}%H:%M:%S}} · %{{y:.1f}} ms · %{{customdata}}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "failed",
+            "x": [x[i] for i in failed_at],
+            "y": [0] * len(failed_at),
+            "customdata": [str(points["error"].iloc[i] or "failed") for i in failed_at],
+            "marker": {"symbol": "x", "size": 8, "color": STATUS_HEX["down"]},
+            "cliponaxis": False,
+            "hovertemplate": f"%{{x|{with_date}%H:%M:%S}} · FAILED · %{{customdata}}<extra></extra>",
+        },
+        *_timeline_traces(status_runs(x, statuses, end)),
+    ]
+    return {
+        "data": data,
+        "layout": {
+            "height": 380,
+            "margin": {"l": 52, "r": 12, "t": 8, "b": 8},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "font": {"size": 11},
+            "xaxis": {
+                "type": "date",
+                # No explicit range: a range that moves with every update would beat the user's zoom
+                # (plotly keeps a zoom under the same uirevision only while the figure's value is unchanged).
+                "autorange": True,
+                "gridcolor": GRID,
+                "rangeslider": {
+                    "visible": True,
+                    "thickness": 0.1,
+                    "autorange": True,
+                    "bgcolor": "rgba(0,0,0,0)",
+                    "bordercolor": GRID,
+                    "borderwidth": 1,
+                },
+            },
+            # The status timeline sits on top, on its own x axis that follows the main one: the range
+            # slider below then draws only the latency, not a wall of status bars.
+            "xaxis2": {"type": "date", "matches": "x", "anchor": "y2", "showticklabels": False, "showgrid": False},
+            "yaxis": {
+                "domain": [0, 0.8],
+                "title": {"text": "ms"},
+                "rangemode": "tozero",
+                "fixedrange": True,
+                "gridcolor": GRID,
+                "zeroline": False,
+            },
+            "yaxis2": {
+                "domain": [0.87, 1],
+                "anchor": "x2",
+                "fixedrange": True,
+                "showgrid": False,
+            },
+            "barmode": "overlay",
+            "bargap": 0,
+            "hovermode": "closest",
+            "dragmode": "zoom",
+            "showlegend": False,
+            "modebar": {"bgcolor": "rgba(0,0,0,0)", "color": "#6c757d", "activecolor": "#0d6efd"},
+            "uirevision": f"{name}|{window}",
+            "meta": {"service": name, "window": window, "sweep": sweep},
+        },
+    }

@@ -1,0 +1,205 @@
+"""Service details: open on a row, chart and panel on every update, Check now / Recover now / maintenance."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta, tzinfo
+
+import pandas as pd
+from dash import ClientsideFunction, Input, Output, Patch, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from callbacks.charts import detail_figure, downsample, window_span
+from callbacks.common import clock, engine, request_tz
+from callbacks.recovery import log_views
+from layouts import ids
+from layouts.common import fmt_ms
+from layouts.details import (
+    details_title,
+    last_error,
+    maintenance_label,
+    probe_info,
+    recent_checks,
+    recovery_history,
+)
+
+log = logging.getLogger(__name__)
+
+RECENT_CHECKS = 10
+
+
+def view_of(snapshot: dict, name: str) -> dict:
+    return next((s for s in snapshot.get("services", []) if s.get("name") == name), {})
+
+
+def _expected(service) -> str:
+    codes = ", ".join(f"{r.low}" if r.low == r.high else f"{r.low}–{r.high}" for r in service.expected_status)
+    body = f", body contains “{service.expect_body}”" if service.expect_body else ""
+    return f"HTTP {codes}{body}"
+
+
+def probe_items(service, view: dict, interval_s: float, tz: tzinfo) -> list[tuple[str, str]]:
+    """What is probed and when it counts as degraded, down and up again."""
+    kind = f"HTTP {service.method}" if service.type == "http" else "TCP connect"
+    items = [("Probe", kind), ("Target", service.target)]
+    if service.type == "http":
+        items.append(("Expects", _expected(service)))
+    items += [
+        ("Timeout", f"{service.timeout_s:g} s"),
+        ("Degraded above", fmt_ms(service.degraded_latency_ms) if service.degraded_latency_ms else "not set"),
+        ("Down after", f"{service.failure_threshold} failed checks in a row"),
+        ("Up again after", f"{service.success_threshold} good check(s)"),
+        ("Checked every", f"{interval_s:g} s"),
+        ("Status since", clock(view.get("last_change"), tz, with_date=True) or "—"),
+    ]
+    recovery = service.recovery
+    action = (
+        "none" if recovery.action == "none" else f"{recovery.action} ({'automatic' if recovery.auto else 'manual'})"
+    )
+    items.append(("Recovery", action))
+    if view.get("recovery_attempts") is not None:
+        items.append(("Recent attempts", str(view["recovery_attempts"])))
+    if service.tags:
+        items.append(("Tags", ", ".join(service.tags)))
+    return items
+
+
+def check_rows(frame: pd.DataFrame, tz: tzinfo, limit: int = RECENT_CHECKS) -> list[dict]:
+    """The last `limit` checks of one service, newest first."""
+    rows = []
+    for ts, status, latency, http_status, error in (
+        frame.tail(limit)[["ts", "status", "latency_ms", "http_status", "error"]].iloc[::-1].itertuples(index=False)
+    ):
+        rows.append(
+            {
+                "key": ts.isoformat(),
+                "time_text": clock(ts.to_pydatetime(), tz),
+                "status": str(status),
+                "latency_ms": None if pd.isna(latency) else float(latency),
+                "http_status": None if pd.isna(http_status) else int(http_status),
+                "error": None if pd.isna(error) else str(error),
+            }
+        )
+    return rows
+
+
+def chart_for(core, name: str, window: str, tz: tzinfo, sweep: int | None) -> dict:
+    now = datetime.now(UTC)
+    span = window_span(window)
+    frame = core.store.frame(since=now - span, service=name)
+    return detail_figure(name, downsample(frame, span), window, now, tz, sweep)
+
+
+def data_patch(figure: dict) -> Patch:
+    """A live update of an open chart: new traces, the browser's layout kept as it is.
+
+    dcc.Graph copies a zoom into its figure prop, and a whole new figure would then reset it even
+    under the same uirevision; patching only data and meta leaves the operator's zoom alone.
+    """
+    patch = Patch()
+    patch["data"] = figure["data"]
+    patch["layout"]["meta"] = figure["layout"]["meta"]
+    return patch
+
+
+def clicked_service(click: dict | None, spark: dict | None) -> str | None:
+    """The row whose sparkline was clicked: the point's band (y) indexes the drawn order."""
+    try:
+        order = (spark or {}).get("order") or []
+        return order[int(click["points"][0]["y"])]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def recent_frame(core, name: str) -> pd.DataFrame:
+    since = datetime.now(UTC) - timedelta(seconds=max(core.settings.interval_s, 0.2) * RECENT_CHECKS * 3 + 60)
+    return core.store.frame(since=since, service=name)
+
+
+def register_callbacks(app, core) -> None:
+    @app.callback(
+        Output(ids.SELECTED, "data"),
+        Output(ids.DETAILS, "is_open"),
+        Input(ids.OPEN_REQUEST, "data"),
+        Input(ids.SPARK_GRAPH, "clickData"),
+        Input(ids.DETAILS, "is_open"),
+        State(ids.SPARK_KEY, "data"),
+        prevent_initial_call=True,
+    )
+    def open_details(request, click, is_open, spark):
+        trigger = ctx.triggered_id
+        if trigger == ids.OPEN_REQUEST and request and request.get("name"):
+            return request["name"], True
+        if trigger == ids.SPARK_GRAPH and (name := clicked_service(click, spark)):
+            return name, True
+        if trigger == ids.DETAILS and not is_open:
+            return "", no_update
+        raise PreventUpdate
+
+    # Gates in the browser: the drawer's server callbacks only hear of updates while it is open.
+    app.clientside_callback(
+        ClientsideFunction("mc", "detailView"),
+        Output(ids.DETAIL_VIEW, "data"),
+        Input(ids.LIVE, "data"),
+        Input(ids.SELECTED, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("mc", "detailTick"),
+        Output(ids.DETAIL_TICK, "data"),
+        Input(ids.TICK, "data"),
+        State(ids.SELECTED, "data"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output(ids.DETAILS_CHART, "figure"),
+        Output(ids.CHART_KEY, "data"),
+        Input(ids.SELECTED, "data"),
+        Input(ids.DETAILS_WINDOW, "value"),
+        Input(ids.DETAIL_TICK, "data"),
+        State(ids.CHART_KEY, "data"),
+        prevent_initial_call=True,
+    )
+    def render_chart(name, window, tick, shown):
+        if not name:
+            raise PreventUpdate
+        figure = chart_for(core, name, window, request_tz(), (tick or {}).get("sweep"))
+        key = f"{name}|{window}"
+        # A patch only onto the very chart it continues (a whole figure may still be on its way).
+        if shown == key and {t["prop_id"].split(".")[0] for t in ctx.triggered} == {ids.DETAIL_TICK}:
+            return data_patch(figure), no_update
+        return figure, key
+
+    @app.callback(
+        Output(ids.DETAILS_TITLE, "children"),
+        Output(ids.DETAILS_ERROR, "children"),
+        Output(ids.DETAILS_PROBE, "children"),
+        Output(ids.DETAILS_CHECKS, "children"),
+        Output(ids.DETAILS_RECOVERIES, "children"),
+        Output(ids.MAINT_SWITCH, "children"),
+        Output(ids.MAINT_SWITCH, "disabled"),
+        Output(ids.DETAILS_RECOVER, "disabled"),
+        Output(ids.DETAILS_RESULT, "children"),
+        Input(ids.DETAIL_VIEW, "data"),
+        Input(ids.RECOVERY_EVENT, "data"),
+        State(ids.SELECTED, "data"),
+        prevent_initial_call=True,
+    )
+    def render_panel(feed, _event, name):
+        service = core.settings.service(name) if name else None
+        if service is None or not feed or feed.get("name") != name:
+            raise PreventUpdate
+        tz = request_tz()
+        view = feed.get("view") or {}
+        has_engine = engine(core) is not None
+        return (
+            details_title(name, view.get("status", "pending"), view),
+            last_error(view.get("error") or view.get("last_error"), bool(view.get("error"))),
+            probe_info(probe_items(service, view, core.monitor.interval, tz)),
+            recent_checks(check_rows(recent_frame(core, name), tz)),
+            recovery_history(log_views(core, tz, service=name, limit=10)),
+            maintenance_label(bool(view.get("maintenance"))),
+            not has_engine,
+            not has_engine,
+            [] if feed.get("opened") else no_update,
+        )

@@ -1,0 +1,90 @@
+"""The summary cards: fleet figures from the snapshot, the history and the recovery log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from dash import Input, Output, State
+
+from callbacks.common import parse_iso
+from layouts import ids
+from layouts.cards import summary_cards
+
+HEALTHY = ("up", "degraded")
+ENTRY_TIME_KEYS = ("time", "ts", "started_at")
+
+
+def fleet_counts(services: list[dict]) -> dict[str, int]:
+    """How many enabled services are in each status."""
+    counts: dict[str, int] = {}
+    for view in services:
+        if view.get("enabled", True):
+            counts[view.get("status", "pending")] = counts.get(view.get("status", "pending"), 0) + 1
+    return counts
+
+
+def p95_latency(frame: pd.DataFrame) -> float | None:
+    """p95 of the answered checks in `frame`, in ms."""
+    if frame.empty:
+        return None
+    answered = frame.loc[frame["error"].isna(), "latency_ms"].dropna()
+    return None if answered.empty else round(float(answered.quantile(0.95)), 1)
+
+
+def entry_time(entry: dict) -> datetime | None:
+    for key in ENTRY_TIME_KEYS:
+        moment = parse_iso(entry.get(key)) if isinstance(entry.get(key), str) else None
+        if moment is not None:
+            return moment
+    return None
+
+
+def recoveries_since(entries: list[dict], since: datetime) -> int:
+    """Attempts that started after `since` (skipped ones are not attempts)."""
+    return sum(1 for e in entries if e.get("outcome") != "skipped" and (entry_time(e) or since) > since)
+
+
+def summary_from(snapshot: dict, frame_1h: pd.DataFrame, entries: list[dict] | None, now: datetime) -> dict:
+    """Everything the cards show."""
+    services = [s for s in snapshot.get("services", []) if s.get("enabled", True)]
+    counts = fleet_counts(services)
+    uptimes = [s["uptime"]["24h"] for s in services if (s.get("uptime") or {}).get("24h") is not None]
+    system = snapshot.get("system") or {}
+    return {
+        "up": sum(counts.get(s, 0) for s in HEALTHY),
+        "total": len(services),
+        "down": counts.get("down", 0),
+        "uptime_24h": round(sum(uptimes) / len(uptimes), 3) if uptimes else None,
+        "p95_1h": p95_latency(frame_1h),
+        "recoveries_24h": None if entries is None else recoveries_since(entries, now - timedelta(hours=24)),
+        "recoveries_note": "attempts logged" if entries is not None else "log unavailable",
+        "cpu": system.get("cpu_percent"),
+        "cpu_max": system.get("cpu_max"),
+        "cpu_over": system.get("cpu_over"),
+        "mem": system.get("memory_percent"),
+        "mem_max": system.get("mem_max"),
+        "mem_over": system.get("mem_over"),
+    }
+
+
+def core_summary(core, snapshot: dict) -> dict:
+    now = datetime.now(UTC)
+    entries = core.recovery_log.recent(limit=5000)
+    return summary_from(snapshot, core.store.frame(since=now - timedelta(hours=1)), entries, now)
+
+
+def register_callbacks(app, core) -> None:
+    """The cards follow each sweep and each recovery."""
+
+    # SPARK_KEY changes once the table has drawn a new sweep: the cards then follow it, instead of
+    # competing with the table (the live update an operator watches) for the server at that moment.
+    @app.callback(
+        Output(ids.CARDS, "children"),
+        Input(ids.SPARK_KEY, "data"),
+        Input(ids.RECOVERY_EVENT, "data"),
+        State(ids.LIVE, "data"),
+        prevent_initial_call=True,
+    )
+    def render_cards(_tick, _event, snapshot):
+        return summary_cards(core_summary(core, snapshot or core.monitor.snapshot()))

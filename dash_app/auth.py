@@ -1,0 +1,193 @@
+"""Who may do what: API keys for clients, a login session for the page, CSRF for the page's actions.
+
+Without configured auth none of this is installed (and the CLI refuses a non-loopback bind).
+With it, every state-changing request needs the key or a logged-in session with its CSRF token;
+with `protect_reads` every read does too.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Iterable
+
+from flask import Flask, Response, request, session
+
+from config.auth import AuthSettings
+from dash_app.errors import error_response
+from dash_app.login import register_login_routes
+from dash_app.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+CSRF_COOKIE = "_csrf_token"  # the cookie Dash's renderer copies into the X-CSRFToken header
+CSRF_HEADER = "X-CSRFToken"
+SESSION_COOKIE = "mc_session"
+STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+PUBLIC_PREFIXES = ("/login", "/logout", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
+DASH_UPDATE = "/_dash-update-component"
+
+
+def presented_key(headers) -> str | None:
+    """The API key a client sent: `Authorization: Bearer K` or `X-API-Key: K`."""
+    authorization = headers.get("Authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return headers.get("X-API-Key")
+
+
+def key_matches(auth: AuthSettings, given: str | None) -> bool:
+    """Constant-time comparison with the configured key."""
+    if not auth.api_key or not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "replace"), auth.api_key.encode())
+
+
+def session_user(auth: AuthSettings) -> str | None:
+    """The logged-in user of this request's session, if still configured."""
+    user = session.get("user")
+    if user == "api-key" and auth.api_key:
+        return user
+    return user if any(u.username == user for u in auth.users) else None
+
+
+def ensure_csrf_token() -> str:
+    """Every session gets one random token; the page echoes it back in a header."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def csrf_ok() -> bool:
+    expected = session.get("csrf")
+    given = request.headers.get(CSRF_HEADER) or request.form.get("csrf", "")
+    return bool(expected) and hmac.compare_digest(str(given), str(expected))
+
+
+def triggered_ids() -> set[str]:
+    """Component ids whose change fired this Dash callback request."""
+    try:
+        body = json.loads(request.get_data(cache=True) or b"{}")
+        changed = body.get("changedPropIds") or []
+        return {str(prop).rsplit(".", 1)[0] for prop in changed}
+    except (ValueError, AttributeError):
+        return set()
+
+
+class Guard:
+    """Installs the checks on one Flask app."""
+
+    def __init__(self, auth: AuthSettings, action_ids: Iterable[str] = ()) -> None:
+        self.auth = auth
+        self.action_ids = set(action_ids)  # Dash components whose clicks change state
+        self.actions = RateLimiter(auth.actions_per_minute)
+        self.logins = RateLimiter(auth.login_per_minute)
+
+    def install(self, app: Flask, secret_key: bytes) -> None:
+        configure_session(app, secret_key, self.auth)
+        register_login_routes(app, self)
+        app.before_request(self.check)
+        app.after_request(self.set_csrf_cookie)
+
+    def check(self) -> Response | None:
+        """Allow, or answer 401/403/429 in the API's JSON shape (the page redirects to /login)."""
+        path, method = request.path, request.method
+        if path.startswith(PUBLIC_PREFIXES):
+            return None
+        by_key = key_matches(self.auth, presented_key(request.headers))
+        user = "api-key" if by_key else session_user(self.auth)
+        changing = method in STATE_CHANGING and path != DASH_UPDATE or self._dash_action()
+        if changing:
+            return self._check_change(by_key, user)
+        if self.auth.protect_reads and user is None:
+            return self._login_required(path)
+        if path == DASH_UPDATE and not csrf_ok():
+            return error_response(403, "CSRF token missing or wrong", {"header": CSRF_HEADER})
+        return None
+
+    def _dash_action(self) -> bool:
+        return request.path == DASH_UPDATE and bool(triggered_ids() & self.action_ids)
+
+    def _check_change(self, by_key: bool, user: str | None) -> Response | None:
+        wait = self.actions.hit(request.remote_addr or "?")
+        if wait is not None:
+            response = error_response(429, "too many requests", {"retry_after_s": wait})
+            response.headers["Retry-After"] = str(int(wait))
+            return response
+        if by_key:
+            return None  # a key is not sent by browsers on their own: no CSRF risk
+        if user is None:
+            return self._login_required(request.path)
+        if not csrf_ok():
+            return error_response(403, "CSRF token missing or wrong", {"header": CSRF_HEADER})
+        return None
+
+    def _login_required(self, path: str) -> Response:
+        if request.method == "GET" and path in ("/", "") and "text/html" in request.headers.get("Accept", ""):
+            return Response(status=302, headers={"Location": "/login"})
+        response = error_response(401, "authentication required", {"how": "Authorization: Bearer <key>, or log in"})
+        response.headers["WWW-Authenticate"] = 'Bearer realm="mission-control"'
+        return response
+
+    def set_csrf_cookie(self, response: Response) -> Response:
+        token = ensure_csrf_token()
+        if request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(CSRF_COOKIE, token, samesite="Strict", secure=self.auth.secure_cookies, httponly=False)
+        return response
+
+
+def configure_session(app: Flask, secret_key: bytes, auth: AuthSettings) -> None:
+    """The same signed cookie on the HTTP and the WebSocket app (cookies are shared across ports)."""
+    app.secret_key = secret_key
+    app.config.update(
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=auth.secure_cookies,
+    )
+
+
+def ws_allowed(auth: AuthSettings) -> Response | None:
+    """The WebSocket's checks, run before the upgrade: origin, then session or token."""
+    origin = request.headers.get("Origin")
+    if origin and not origin_ok(origin, request.host, auth.allowed_origins):
+        return error_response(403, "origin not allowed", {"origin": origin})
+    if not auth.enabled:
+        return None
+    token = request.args.get("token") or presented_key(request.headers)
+    if key_matches(auth, token):
+        return None
+    if auth.protect_reads and session_user(auth) is None or "csrf" not in session:
+        return error_response(401, "authentication required", {"how": "open the page, or ?token=<key>"})
+    return None
+
+
+def origin_ok(origin: str, host: str, allowed: Iterable[str]) -> bool:
+    """Same host name as the request (any port: the page and the socket differ), or allow-listed."""
+    from urllib.parse import urlsplit
+
+    if origin.rstrip("/") in allowed:
+        return True
+    return urlsplit(origin).hostname == urlsplit(f"//{host}").hostname
+
+
+def load_or_create_secret(data_dir) -> bytes:
+    """The session-signing key, kept in the data dir (mode 0600) so logins survive a restart."""
+    import os
+    from pathlib import Path
+
+    path = Path(data_dir) / "session_secret"
+    try:
+        secret = path.read_bytes()
+        if len(secret) >= 32:
+            return secret
+    except OSError:
+        pass
+    secret = secrets.token_bytes(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret)
+    return secret

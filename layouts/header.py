@@ -1,0 +1,107 @@
+"""The header: overall status, sweep clock, live-connection indicator, "Check now", theme switch."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.common import OVERALL_TEXT, STATUS_STYLE, icon
+
+# state -> (text, colour, icon); assets/live.js sets the same three (LIVE_CONFIG carries this table).
+CONNECTION_STATES: dict[str, tuple[str, str, str]] = {
+    "connecting": ("Connecting", "secondary", "live"),
+    "live": ("Live", "success", "live"),
+    "reconnecting": ("Reconnecting", "warning", "recovering"),
+    "offline": ("Offline", "danger", "offline"),
+}
+
+
+def overall_badge(status: str, counts: dict) -> list:
+    """Children of the OVERALL element: the fleet in one word plus the counts that explain it."""
+    text = OVERALL_TEXT.get(status, status)
+    _, colour, glyph = STATUS_STYLE.get(status, ("", "secondary", "pending"))
+    problems = [f"{counts[k]} {k}" for k in ("down", "degraded", "pending") if counts.get(k)]
+    return [
+        html.Span([icon(glyph), text], className=f"badge text-bg-{colour} mc-overall-badge", **{"data-status": status}),
+        html.Span(", ".join(problems), className="small text-body-secondary ms-2 d-none d-sm-inline"),
+    ]
+
+
+def connection_badge(state: str = "connecting") -> html.Span:
+    text, colour, _ = CONNECTION_STATES[state]
+    return html.Span(
+        text,
+        id=ids.CONNECTION,
+        className=f"badge rounded-pill text-bg-{colour} mc-connection",
+        title="Live updates over the WebSocket",
+        role="status",
+        **{"data-state": state},
+    )
+
+
+def account_control(account: dict | None) -> list:
+    """With auth on: "Log in", or the user and a "Log out" form (POST, with the CSRF token)."""
+    if not account or not account.get("enabled"):
+        return []
+    if not account.get("user"):
+        return [html.A("Log in", href="/login", className="btn btn-sm btn-outline-primary text-nowrap")]
+    return [
+        html.Form(
+            [
+                dcc.Input(type="hidden", name="csrf", value=account.get("csrf", "")),
+                html.Span(account["user"], className="small text-body-secondary me-1"),
+                html.Button("Log out", type="submit", className="btn btn-sm btn-outline-secondary"),
+            ],
+            method="POST",
+            action="/logout",
+            className="d-flex align-items-center gap-1 mb-0",
+        )
+    ]
+
+
+def header(overall: str, counts: dict, clock_text: str, account: dict | None = None) -> html.Header:
+    read_only = bool(account and account.get("enabled") and not account.get("user"))
+    return html.Header(
+        html.Div(
+            [
+                html.A(
+                    [icon("pulse", "text-danger"), html.Span("Mission Control")],
+                    href="/",
+                    className="navbar-brand d-flex align-items-center gap-2 fw-semibold me-2",
+                ),
+                html.Div(
+                    overall_badge(overall, counts),
+                    id=ids.OVERALL,
+                    className="d-flex align-items-center",
+                    **{"aria-live": "polite"},
+                ),
+                html.Span(clock_text, id=ids.SWEEP_CLOCK, className="small text-body-secondary mc-clock"),
+                html.Div(
+                    [
+                        connection_badge(),
+                        dbc.Button(
+                            [icon("refresh"), " Check now"],
+                            id=ids.CHECK_NOW,
+                            size="sm",
+                            color="primary",
+                            title="Log in to check" if read_only else "Probe every service now",
+                            class_name="text-nowrap",
+                            disabled=read_only,
+                        ),
+                        dbc.Switch(
+                            id=ids.THEME_SWITCH,
+                            label=[icon("moon"), " Dark"],
+                            value=False,
+                            className="mb-0 mc-theme-switch",
+                            input_class_name="mc-theme-input",
+                        ),
+                        *account_control(account),
+                    ],
+                    className="d-flex align-items-center gap-2 ms-auto",
+                ),
+            ],
+            className="container-fluid d-flex flex-wrap align-items-center gap-2 gap-md-3",
+        ),
+        className="navbar bg-body-tertiary border-bottom sticky-top mc-header",
+    )

@@ -1,0 +1,72 @@
+"""Component ids shared by layouts/ and callbacks/: a renamed id breaks at import time, not in the browser."""
+
+from __future__ import annotations
+
+# -- stores (state the browser holds) -----------------------------------------------------------
+LIVE = "mc-live"  # the latest snapshot: from the WebSocket, the /api/health fallback or "Check now"
+TICK = "mc-tick"  # {"sweep", "time"}: set when a whole sweep arrives, i.e. when the history grew
+RECOVERY_EVENT = "mc-recovery-event"  # {"n", "entry"}: the latest "recovery" message
+LIVE_CONFIG = "mc-live-config"  # what assets/live.js needs: the ids above, flush and poll timings
+CLOCK = "mc-clock"  # {"last", "next", "interval_s"}: when the last sweep ran and the next is due
+SELECTED = "mc-selected"  # the service whose details are open, or None
+OPEN_REQUEST = "mc-open-request"  # {"name", "n"}: a row was clicked (assets/mission_control.js)
+DETAIL_VIEW = "mc-detail-view"  # the open service's view, fed only while details are open (no idle round trips)
+DETAIL_TICK = "mc-detail-tick"  # TICK, fed only while details are open
+CHART_KEY = "mc-chart-key"  # "service|window" of the figure the details chart holds (patch only that one)
+SORT = "mc-sort"  # {"col", "dir"}
+SPARK_KEY = "mc-spark-key"  # what the sparkline figure was drawn from, so an unchanged one is not re-sent
+BOOT = "mc-boot"  # a dummy whose initial callback starts the live connection once the page has rendered
+
+# -- header ---------------------------------------------------------------------------------------
+OVERALL = "mc-overall"
+SWEEP_CLOCK = "mc-sweep-clock"
+CLOCK_TIMER = "mc-clock-timer"
+CONNECTION = "mc-connection"
+CHECK_NOW = "mc-check-now"
+THEME_SWITCH = "mc-theme-switch"
+TOAST = "mc-toast"
+
+# -- summary cards --------------------------------------------------------------------------------
+CARDS = "mc-cards"
+
+# -- health table ---------------------------------------------------------------------------------
+FILTER_TEXT = "mc-filter-text"
+STATUS_FILTER = "mc-status-filter"
+TABLE_COUNT = "mc-table-count"
+TABLE_BODY = "mc-table-body"
+SPARK_BOX = "mc-spark-box"
+SPARK_GRAPH = "mc-spark-graph"
+SORT_BUTTON = "mc-sort-button"  # pattern id type: {"type": SORT_BUTTON, "col": ...}
+SORT_HEADER = "mc-sort-header"  # pattern id type: {"type": SORT_HEADER, "col": ...} (its aria-sort)
+EXPORT_WINDOW = "mc-export-window"
+EXPORT_BUTTON = "mc-export-button"
+DOWNLOAD = "mc-download"
+
+# -- service details ------------------------------------------------------------------------------
+DETAILS = "mc-details"
+DETAILS_TITLE = "mc-details-title"
+DETAILS_PROBE = "mc-details-probe"
+DETAILS_ERROR = "mc-details-error"
+DETAILS_WINDOW = "mc-details-window"
+DETAILS_CHART = "mc-details-chart"
+DETAILS_CHECKS = "mc-details-checks"
+DETAILS_RECOVERIES = "mc-details-recoveries"
+DETAILS_CHECK = "mc-details-check"
+DETAILS_RECOVER = "mc-details-recover"
+DETAILS_CSV = "mc-details-csv"
+DETAILS_RESULT = "mc-details-result"
+MAINT_SWITCH = "mc-maint-toggle"  # a button: start / end maintenance (the name is what dash_app.factory guards)
+MAINT_DURATION = "mc-maint-duration"
+RECOVER_MODAL = "mc-recover-modal"
+RECOVER_MODAL_BODY = "mc-recover-modal-body"
+RECOVER_FORCE = "mc-recover-force"
+RECOVER_CONFIRM = "mc-recover-confirm"
+RECOVER_CANCEL = "mc-recover-cancel"
+
+# -- recovery log ---------------------------------------------------------------------------------
+LOG_BODY = "mc-log-body"
+LOG_CLEAR = "mc-log-clear"
+LOG_RESULT = "mc-log-result"
+CLEAR_MODAL = "mc-clear-modal"
+CLEAR_CONFIRM = "mc-clear-confirm"
+CLEAR_CANCEL = "mc-clear-cancel"

@@ -1,0 +1,142 @@
+"""Service details helpers: the zoomable chart, its live patch, probe facts and recent checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from dash import Patch
+
+from callbacks.actions import check_text, maintenance_text
+from callbacks.charts import detail_figure, downsample, status_runs, window_span
+from callbacks.details import check_rows, clicked_service, data_patch, probe_items, view_of
+from config import settings_from_dict
+from ops.probes import ProbeResult
+from ops.store import HistoryStore
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def frame_of(rows: list[tuple]) -> pd.DataFrame:
+    """rows: (seconds before NOW, status, latency, error)."""
+    store = HistoryStore(None, timedelta(days=8))
+    for ago, status, latency, error in rows:
+        ts = NOW - timedelta(seconds=ago)
+        store.append(
+            ts, [ProbeResult("svc", error is None, latency, 200 if error is None else None, error, ts, status)]
+        )
+    return store.frame()
+
+
+def test_downsample_keeps_small_windows_and_marks_failures():
+    frame = frame_of([(30, "up", 10.0, None), (20, "down", 1.0, "connection refused"), (10, "up", 12.0, None)])
+    points = downsample(frame, timedelta(hours=1))
+    assert len(points) == 3
+    assert points["failed"].tolist() == [0, 1, 0]
+    assert pd.isna(points["latency_ms"].iloc[1])  # a refused connection's time is no latency
+    assert points["error"].iloc[1] == "connection refused"
+
+
+def test_downsample_buckets_long_windows_keeping_the_worst_status():
+    rows = [(i * 40, "up", 20.0, None) for i in range(3000, 0, -1)]
+    rows[1500] = (rows[1500][0], "down", None, "timeout")
+    points = downsample(frame_of(rows), timedelta(days=7), max_points=500)
+    assert len(points) <= 500
+    assert "down" in points["status"].tolist()
+    assert points["failed"].sum() == 1
+    assert points["ts"].is_monotonic_increasing
+
+
+def test_status_runs_merge_equal_neighbours_and_end_at_now():
+    runs = status_runs([0, 10, 20, 30, 40], ["up", "up", "down", "down", "up"], end=55)
+    assert runs == [("up", 0, 20), ("down", 20, 40), ("up", 40, 55)]
+    assert status_runs([], [], end=5) == []
+
+
+def test_detail_figure_is_zoomable_with_a_range_slider_and_a_stable_uirevision():
+    frame = frame_of([(30, "up", 10.0, None), (20, "down", 1.0, "refused"), (10, "degraded", 800.0, None)])
+    figure = detail_figure("svc", downsample(frame, window_span("1h")), "1h", NOW, UTC, sweep=4)
+    layout = figure["layout"]
+    assert layout["xaxis"]["rangeslider"]["visible"] is True
+    assert layout["xaxis"]["autorange"] is True and "range" not in layout["xaxis"]  # so a zoom can stick
+    assert layout["dragmode"] == "zoom" and layout["yaxis"]["fixedrange"] is True
+    assert layout["uirevision"] == "svc|1h"
+    assert layout["meta"] == {"service": "svc", "window": "1h", "sweep": 4}
+    latency, failed, *timeline = figure["data"]
+    assert latency["y"] == [10.0, None, 800.0]
+    assert failed["customdata"] == ["refused"] and len(failed["x"]) == 1
+    assert {t["name"] for t in timeline} == {"UP", "DOWN", "DEGRADED"}
+    assert all(t["orientation"] == "h" and (t["xaxis"], t["yaxis"]) == ("x2", "y2") for t in timeline)
+    assert layout["xaxis2"]["matches"] == "x"  # the timeline zooms with the latency
+    assert all("<br>" not in t["hovertemplate"] for t in figure["data"])
+    later = detail_figure("svc", downsample(frame, window_span("1h")), "1h", NOW + timedelta(minutes=1), UTC, 5)
+    assert later["layout"]["uirevision"] == layout["uirevision"]
+
+
+def test_a_live_update_patches_only_data_and_meta():
+    frame = frame_of([(10, "up", 10.0, None)])
+    figure = detail_figure("svc", downsample(frame, window_span("24h")), "24h", NOW, UTC, sweep=2)
+    patch = data_patch(figure)
+    assert isinstance(patch, Patch)
+    operations = patch.to_plotly_json()["operations"]
+    assert {tuple(op["location"]) for op in operations} == {("data",), ("layout", "meta")}
+
+
+def test_clicked_service_maps_a_sparkline_band_to_its_row():
+    spark = {"order": ["a", "b", "c"]}
+    assert clicked_service({"points": [{"y": 1.4}]}, spark) == "b"
+    assert clicked_service({"points": [{"y": 7.2}]}, spark) is None
+    assert clicked_service(None, spark) is None
+
+
+def test_probe_items_describe_target_thresholds_and_recovery():
+    settings = settings_from_dict(
+        {
+            "services": [
+                {
+                    "name": "api",
+                    "port": 8080,
+                    "health_endpoint": "/health",
+                    "expect_body": "ok",
+                    "degraded_latency_ms": 500,
+                    "failure_threshold": 2,
+                    "tags": ["core"],
+                    "recovery": {"action": "http", "url": "http://127.0.0.1:1/restart", "auto": False},
+                },
+                {"name": "db", "type": "tcp", "port": 5432},
+            ]
+        }
+    )
+    api = dict(probe_items(settings.service("api"), {"recovery_attempts": 2}, 40, UTC))
+    assert api["Probe"] == "HTTP GET" and api["Target"] == "http://127.0.0.1:8080/health"
+    assert api["Expects"] == "HTTP 200–399, body contains “ok”"
+    assert api["Degraded above"] == "500 ms" and api["Down after"] == "2 failed checks in a row"
+    assert api["Recovery"] == "http (manual)" and api["Recent attempts"] == "2" and api["Tags"] == "core"
+    db = dict(probe_items(settings.service("db"), {}, 40, UTC))
+    assert db["Probe"] == "TCP connect" and db["Target"] == "127.0.0.1:5432" and "Expects" not in db
+
+
+def test_check_rows_are_newest_first_with_plain_values():
+    frame = frame_of([(20, "up", 10.0, None), (10, "down", 2.0, "refused")])
+    rows = check_rows(frame, UTC)
+    assert [r["status"] for r in rows] == ["down", "up"]
+    assert rows[0]["error"] == "refused" and rows[0]["http_status"] is None
+    assert rows[1]["http_status"] == 200 and rows[1]["latency_ms"] == 10.0
+    assert len(check_rows(frame, UTC, limit=1)) == 1
+
+
+def test_view_of_finds_a_service_or_nothing():
+    snap = {"services": [{"name": "a", "status": "up"}]}
+    assert view_of(snap, "a")["status"] == "up"
+    assert view_of(snap, "zzz") == {}
+
+
+def test_action_results_read_as_sentences():
+    view = {"last_checked": "2026-01-01T00:00:00+00:00", "status": "down", "latency_ms": 1.5, "error": "refused"}
+    assert check_text(view, UTC) == "Checked at 00:00:00: DOWN, 1.5 ms (refused)."
+    assert (
+        maintenance_text("api", True, 1800)
+        == "api is in maintenance for 30 min: no automatic recovery, no uptime counted."
+    )
+    assert maintenance_text("api", True, None).startswith("api is in maintenance until you end it")
+    assert maintenance_text("api", False, None) == "Maintenance of api ended."
