@@ -11,7 +11,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, request, session
 
@@ -66,22 +66,29 @@ def csrf_ok() -> bool:
     return bool(expected) and hmac.compare_digest(str(given), str(expected))
 
 
-def triggered_ids() -> set[str]:
-    """Component ids whose change fired this Dash callback request."""
+def requested_callback() -> str:
+    """The output key of the Dash callback this request asks to run (what Dash dispatches on)."""
     try:
         body = json.loads(request.get_data(cache=True) or b"{}")
-        changed = body.get("changedPropIds") or []
-        return {str(prop).rsplit(".", 1)[0] for prop in changed}
-    except (ValueError, AttributeError):
-        return set()
+        return str(body.get("output", "")) if isinstance(body, dict) else ""
+    except ValueError:
+        return ""
+
+
+def action_callbacks(callback_map: dict, action_ids: Iterable[str]) -> set[str]:
+    """Output keys of the callbacks that an action control fires. Guarding the callback itself (not
+    the ids a request says changed) means a hand-made request cannot reach it by leaving those out."""
+    wanted = set(action_ids)
+    return {key for key, spec in callback_map.items() if any(i.get("id") in wanted for i in spec.get("inputs", []))}
 
 
 class Guard:
     """Installs the checks on one Flask app."""
 
-    def __init__(self, auth: AuthSettings, action_ids: Iterable[str] = ()) -> None:
+    def __init__(self, auth: AuthSettings, action_callbacks: Callable[[], set[str]] = set) -> None:
         self.auth = auth
-        self.action_ids = set(action_ids)  # Dash components whose clicks change state
+        self.action_callbacks = action_callbacks  # output keys of the Dash callbacks that change state
+        self._actions_known: set[str] | None = None
         self.actions = RateLimiter(auth.actions_per_minute)
         self.logins = RateLimiter(auth.login_per_minute)
 
@@ -108,7 +115,11 @@ class Guard:
         return None
 
     def _dash_action(self) -> bool:
-        return request.path == DASH_UPDATE and bool(triggered_ids() & self.action_ids)
+        if request.path != DASH_UPDATE:
+            return False
+        if self._actions_known is None:  # the callbacks exist once the app is built: ask on first use
+            self._actions_known = set(self.action_callbacks())
+        return requested_callback() in self._actions_known
 
     def _check_change(self, by_key: bool, user: str | None) -> Response | None:
         wait = self.actions.hit(request.remote_addr or "?")

@@ -9,7 +9,7 @@ from flask import Flask
 
 from config.settings import Settings
 from dash_app.api import api_blueprint
-from dash_app.auth import Guard, load_or_create_secret
+from dash_app.auth import Guard, action_callbacks, load_or_create_secret
 from dash_app.dashboard import HEAD_SCRIPT, build_dashboard
 from dash_app.errors import register_error_handlers
 from dash_app.params import MAX_BODY_BYTES
@@ -38,7 +38,8 @@ class MissionControl:
         self.server = Flask("mission_control")
         self.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 (JSON under /api)
         if core.settings.auth.enabled:  # first: nothing below answers an unauthorised request
-            Guard(core.settings.auth, action_ids=ACTION_IDS).install(self.server, secret)
+            actions = lambda: action_callbacks(self.dash.callback_map, ACTION_IDS)  # noqa: E731
+            Guard(core.settings.auth, actions).install(self.server, secret)
         register_error_handlers(self.server)
         self.server.register_blueprint(api_blueprint(core, ws_port=ws_port))
         self.metrics_registry = register_prometheus(self.server, core)  # GET /metrics

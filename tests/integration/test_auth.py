@@ -102,10 +102,22 @@ def test_dash_action_callbacks_need_a_login(app):
     browser = requests.Session()
     browser.get(app.base + "/", timeout=5)
     token = browser.cookies["_csrf_token"]
-    body = {"output": "x.children", "outputs": [], "inputs": [], "changedPropIds": ["mc-check-now.n_clicks"]}
-    answer = browser.post(app.base + "/_dash-update-component", json=body, headers={"X-CSRFToken": token}, timeout=5)
-    assert_json_error(answer, 401)
-    no_token = browser.post(app.base + "/_dash-update-component", json={**body, "changedPropIds": []}, timeout=5)
+    check_now = next(k for k, v in app.dash.callback_map.items() if v["inputs"][0]["id"] == "mc-check-now")
+    before = app.core.monitor.loop_status()["sweeps"]
+    for changed in (["mc-check-now.n_clicks"], []):  # leaving out what changed must not get past the guard
+        body = {
+            "output": check_now,
+            "outputs": [],
+            "inputs": [{"id": "mc-check-now", "property": "n_clicks", "value": 1}],
+            "changedPropIds": changed,
+        }
+        answer = browser.post(
+            app.base + "/_dash-update-component", json=body, headers={"X-CSRFToken": token}, timeout=5
+        )
+        assert_json_error(answer, 401)
+    assert app.core.monitor.loop_status()["sweeps"] == before
+    read = {"output": "x.children", "outputs": [], "inputs": [], "changedPropIds": []}
+    no_token = browser.post(app.base + "/_dash-update-component", json=read, timeout=5)
     assert_json_error(no_token, 403)
 
 
