@@ -100,3 +100,18 @@ def test_server_shutdown_closes_clients(running_app):
         except (websocket.WebSocketConnectionClosedException, ConnectionError, OSError):
             closed = True
     assert closed
+
+
+def test_a_client_message_over_the_size_cap_closes_its_connection(running_app):
+    ws = connect(running_app)
+    ws.recv()
+    ws.send("x" * 10_000)  # the cap is 4 KiB: clients have nothing that large to say
+    deadline = time.monotonic() + 5
+    closed = False
+    while time.monotonic() < deadline and not closed:
+        try:
+            closed = ws.recv() == ""
+        except (websocket.WebSocketConnectionClosedException, ConnectionError, OSError):
+            closed = True
+    assert closed
+    wait_for(lambda: len(running_app.core.bus) == 0, timeout=5, message="subscriber removed")
