@@ -26,11 +26,12 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).absolute().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common import LatencyServer  # noqa: E402 - the bench fleet's one loopback server
 
 from ops.history_file import encode_sweep  # noqa: E402
 
@@ -79,35 +80,6 @@ UPDATE_PROBE = """
   requestAnimationFrame(loop);
 })();
 """
-
-
-class LatencyServer:
-    """/d/<ms> answers "ok" after ms milliseconds; every service of the bench fleet lives here."""
-
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                delay = int(self.path.rsplit("/", 1)[-1]) / 1000 if self.path.startswith("/d/") else 0
-                time.sleep(delay)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 256
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def fleet(count: int, port: int, closed_port: int) -> list[dict]:
