@@ -172,7 +172,8 @@ class HistoryStore:
     def compact(self) -> int:
         """Drop rows older than the retention, in memory and on disk; return rows dropped from memory."""
         with self._compact_lock:  # one compaction at a time: the timer's and an explicit call
-            return self._compact(datetime.now(UTC) - self.retention)
+            self._last_compaction = datetime.now(UTC)
+            return self._compact(self._last_compaction - self.retention)
 
     def _compact(self, cutoff: datetime) -> int:
         self.frame()  # merge what is pending first
