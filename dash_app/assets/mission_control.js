@@ -140,7 +140,7 @@
     var base = Math.min(live.config.backoff_max_ms, 500 * Math.pow(2, live.attempts));
     live.attempts += 1;
     clearTimeout(live.reconnectTimer);
-    live.reconnectTimer = setTimeout(connect, base * (0.8 + Math.random() * 0.4));
+    live.reconnectTimer = setTimeout(connect, base * (0.8 + Math.random() * 0.4));  // backoff jitter: clients do not reconnect in lockstep
   }
 
   function open(url) {
