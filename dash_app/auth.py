@@ -26,7 +26,8 @@ CSRF_COOKIE = "_csrf_token"  # the cookie Dash's renderer copies into the X-CSRF
 CSRF_HEADER = "X-CSRFToken"
 SESSION_COOKIE = "mc_session"
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
-PUBLIC_PREFIXES = ("/login", "/logout", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
+PUBLIC_PATHS = ("/login", "/logout", "/_favicon.ico")  # exact: Dash serves its page at any other path
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 DASH_UPDATE = "/_dash-update-component"
 
 
@@ -101,7 +102,7 @@ class Guard:
     def check(self) -> Response | None:
         """Allow, or answer 401/403/429 in the API's JSON shape (the page redirects to /login)."""
         path, method = request.path, request.method
-        if path.startswith(PUBLIC_PREFIXES):
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return None
         by_key = key_matches(self.auth, presented_key(request.headers))
         user = "api-key" if by_key else session_user(self.auth)

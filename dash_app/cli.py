@@ -60,7 +60,12 @@ def setup_logging(log_path: Path) -> None:
 def load(args: argparse.Namespace, demo) -> Settings:
     """The settings to run: the config file's, or the demo fleet's; --interval wins."""
     if demo is not None:
-        settings = settings_from_dict({"services": demo.service_configs(), "interval_s": DEMO_INTERVAL_S}, "demo fleet")
+        data = {"services": demo.service_configs(), "interval_s": DEMO_INTERVAL_S}
+        config = args.config or os.environ.get("HEALTH_CONFIG_PATH")
+        if config:  # the demo replaces the services only: auth, thresholds and policy still apply
+            kept = load_settings(config).model_dump(exclude={"services", "interval_s"}, exclude_defaults=True)
+            data = {**kept, **data}
+        settings = settings_from_dict(data, "demo fleet")
     else:
         settings = load_settings(args.config or os.environ.get("HEALTH_CONFIG_PATH") or None)
     if args.interval is not None:

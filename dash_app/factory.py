@@ -14,7 +14,7 @@ from dash_app.dashboard import HEAD_SCRIPT, build_dashboard
 from dash_app.errors import register_error_handlers
 from dash_app.params import MAX_BODY_BYTES
 from dash_app.prometheus import register_prometheus
-from dash_app.security import install_security_headers, script_hash
+from dash_app.security import install_cross_site_guard, install_security_headers, script_hash
 from dash_app.servers import HttpServer, WebSocketServer
 from dash_app.ws import create_ws_app
 from layouts import ids
@@ -37,6 +37,7 @@ class MissionControl:
         ws_port = lambda: self.ws.port if self.ws else None  # noqa: E731 - known only once bound
         self.server = Flask("mission_control")
         self.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 (JSON under /api)
+        install_cross_site_guard(self.server)  # auth or not: another site's page can change nothing
         if core.settings.auth.enabled:  # first: nothing below answers an unauthorised request
             actions = lambda: action_callbacks(self.dash.callback_map, ACTION_IDS)  # noqa: E731
             Guard(core.settings.auth, actions).install(self.server, secret)

@@ -51,3 +51,33 @@ def install_security_headers(app: Flask, inline_scripts: Callable[[], list[str]]
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+FORM_PATHS = ("/login", "/logout")  # plain HTML forms; everything else that changes state speaks JSON
+
+
+def install_cross_site_guard(app: Flask) -> None:
+    """Refuse state changes another site's page makes the browser send, auth or no auth.
+
+    Without auth, loopback is not a wall: any page the operator opens can POST to 127.0.0.1. A
+    cross-site fetch with a JSON body needs a CORS preflight we never grant, so requiring JSON plus
+    checking Origin / Sec-Fetch-Site leaves such a page nothing it can send.
+    """
+
+    @app.before_request
+    def _same_site_only() -> Response | None:
+        from dash_app.errors import error_response
+
+        if request.method not in STATE_CHANGING:
+            return None
+        origin = request.headers.get("Origin")
+        cross = request.headers.get("Sec-Fetch-Site") == "cross-site"
+        if cross or (origin and origin != "null" and urlsplit(origin).netloc != request.host):
+            return error_response(403, "cross-site request refused", {"origin": origin})
+        if origin == "null":
+            return error_response(403, "cross-site request refused", {"origin": origin})
+        has_body = request.content_length or request.headers.get("Transfer-Encoding")
+        if has_body and request.path not in FORM_PATHS and not request.is_json:
+            return error_response(415, "send JSON", {"content_type": request.content_type})
+        return None

@@ -25,6 +25,13 @@ from ops.system_metrics import system_metrics
 log = logging.getLogger(__name__)
 
 ResultListener = Callable[[str, ServiceState, ProbeResult], None]
+SWEEP_GRACE_S = 1.0  # a sweep ends at most this long after the slowest service's own timeout
+
+
+def overdue(service, ts: datetime, why: str | None) -> ProbeResult:
+    """A failed result for a probe that did not finish within its timeout."""
+    error = f"timeout after {service.timeout_s:g}s" + (f" ({why})" if why else " (no answer)")
+    return ProbeResult(service.name, False, service.timeout_s * 1000.0, None, error, ts)
 
 
 class Monitor:
@@ -42,6 +49,7 @@ class Monitor:
         # A status stored instead of the real one (recovery: "maintenance", left out of uptime).
         self.status_overrides: list[Callable[[str], str | None]] = []
         self._session = make_session(settings.max_concurrency)
+        self._in_flight: dict[str, Future] = {}
         self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="probe")
         self._figures: dict[str, dict] = {}
         self._system: dict = {}
@@ -100,12 +108,28 @@ class Monitor:
 
     def _probe_all(self, ts: datetime) -> list[ProbeResult]:
         services = [s for s in self.settings.services if s.enabled]
-        pending: set[Future] = {self._pool.submit(probe, s, self._session, ts) for s in services}
         results: list[ProbeResult] = []
-        while pending and not self._stop.is_set():
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        pending: dict[Future, str] = {}
+        for service in services:
+            if service.name in self._in_flight and not self._in_flight[service.name].done():
+                # Its last probe is still stuck (a server dripping bytes defeats per-read timeouts):
+                # count a failure instead of piling up a second stuck thread.
+                results.append(self._record(overdue(service, ts, "previous check still hanging")))
+                continue
+            future = self._pool.submit(probe, service, self._session, ts)
+            self._in_flight[service.name] = future
+            pending[future] = service.name
+        deadline = time.monotonic() + max((s.timeout_s for s in services), default=0) + SWEEP_GRACE_S
+        while pending and not self._stop.is_set() and time.monotonic() < deadline:
+            done, _ = wait(
+                pending, timeout=min(0.5, max(0.0, deadline - time.monotonic())), return_when=FIRST_COMPLETED
+            )
             for future in done:
+                pending.pop(future)
                 results.append(self._record(future.result()))
+        if not self._stop.is_set():  # past every timeout: the sweep ends, the stragglers are failures
+            for name in pending.values():
+                results.append(self._record(overdue(self.settings.service(name), ts, None)))
         return results
 
     def _record(self, result: ProbeResult) -> ProbeResult:

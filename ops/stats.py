@@ -13,9 +13,10 @@ import pandas as pd
 
 UPTIME_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 LATENCY_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
-# Pending (not yet confirmed either way) and maintenance (announced downtime) are left out.
-NOT_COUNTED = ("pending", "maintenance")
-HEALTHY = ("up", "degraded")
+# Uptime is the share of checks that passed (degraded ones did: they answered correctly). A failure
+# below failure_threshold still counts: thresholds decide the status shown, not what happened, or a
+# service failing two checks in three would show 100 %. Maintenance (announced downtime) is left out.
+NOT_COUNTED = ("maintenance",)
 
 
 def _start(frame: pd.DataFrame, now: datetime, span: timedelta) -> int:
@@ -29,7 +30,7 @@ def uptime(frame: pd.DataFrame, now: datetime) -> dict[str, dict[str, float | No
     names = [str(n) for n in frame["service"].cat.categories]
     codes = frame["service"].cat.codes.to_numpy()
     counted = ~frame["status"].isin(NOT_COUNTED).to_numpy()
-    good = frame["status"].isin(HEALTHY).to_numpy()
+    good = frame["error"].isna().to_numpy() & counted
     out: dict[str, dict[str, float | None]] = {}
     for label, span in UPTIME_WINDOWS.items():
         start = _start(frame, now, span)

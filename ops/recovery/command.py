@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -84,7 +85,7 @@ class CommandAction(RecoveryAction):
     def run(self, ctx: ActionContext) -> ActionResult:
         argv = fill_placeholders(self.argv, ctx.service)
         env = {
-            **os.environ,
+            **child_environment(os.environ),
             "MC_SERVICE": ctx.service.name,
             "MC_TRIGGER": ctx.trigger,
             "MC_ATTEMPT": str(ctx.attempt),
@@ -146,3 +147,12 @@ class CommandAction(RecoveryAction):
 
     def describe(self) -> str:
         return "command " + " ".join(self.argv)
+
+
+SECRET_NAME_RE = re.compile(r"(?i)(api_?key|secret|token|passw(or)?d)")
+
+
+def child_environment(environ) -> dict[str, str]:
+    """Our environment minus anything that looks like a secret (DASHBOARD_API_KEY first of all):
+    a command's output ends up in the recovery log, which the API serves."""
+    return {k: v for k, v in environ.items() if not SECRET_NAME_RE.search(k)}
