@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, request, session
@@ -26,7 +27,8 @@ CSRF_COOKIE = "_csrf_token"  # the cookie Dash's renderer copies into the X-CSRF
 CSRF_HEADER = "X-CSRFToken"
 SESSION_COOKIE = "mc_session"
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
-PUBLIC_PATHS = ("/login", "/logout", "/_favicon.ico")  # exact: Dash serves its page at any other path
+# Exact routes: Dash answers every other GET path (even GET /logout) with its page and its data.
+PUBLIC_ROUTES = {("/login", "GET"), ("/login", "POST"), ("/logout", "POST"), ("/_favicon.ico", "GET")}
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 DASH_UPDATE = "/_dash-update-component"
 
@@ -46,9 +48,15 @@ def key_matches(auth: AuthSettings, given: str | None) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), auth.api_key.encode())
 
 
+REVOKED: set[str] = set()  # session ids logged out in this process (the cookie alone cannot be recalled)
+SESSION_MAX_AGE_S = 12 * 3600
+
+
 def session_user(auth: AuthSettings) -> str | None:
-    """The logged-in user of this request's session, if still configured."""
+    """The logged-in user of this request's session, if still configured, not logged out, not too old."""
     user = session.get("user")
+    if user is None or session.get("sid") in REVOKED or time.time() - session.get("at", 0) > SESSION_MAX_AGE_S:
+        return None
     if user == "api-key" and auth.api_key:
         return user
     return user if any(u.username == user for u in auth.users) else None
@@ -102,7 +110,7 @@ class Guard:
     def check(self) -> Response | None:
         """Allow, or answer 401/403/429 in the API's JSON shape (the page redirects to /login)."""
         path, method = request.path, request.method
-        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        if (path, "GET" if method == "HEAD" else method) in PUBLIC_ROUTES or path.startswith(PUBLIC_PREFIXES):
             return None
         by_key = key_matches(self.auth, presented_key(request.headers))
         user = "api-key" if by_key else session_user(self.auth)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from html import escape
 
 from flask import Flask, Response, redirect, request, session
@@ -68,12 +69,16 @@ def register_login_routes(app: Flask, guard) -> None:
         if user is None:
             return login_page("Wrong user or password.", 401)
         session.clear()  # a new session on login: no fixation
-        session["user"] = user
+        session.update(user=user, sid=secrets.token_urlsafe(16), at=time.time())
         ensure_csrf_token()
         return redirect("/")
 
     @app.post("/logout")
     def logout() -> Response:
         if csrf_ok():
+            from dash_app.auth import REVOKED
+
+            if session.get("sid"):
+                REVOKED.add(session["sid"])  # a copy of this cookie is worth nothing now
             session.clear()
         return redirect("/login")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import struct
 import threading
 
 from flask import Flask, g
@@ -51,6 +53,7 @@ def create_ws_app(core: Core, secret_key: bytes) -> Flask:
     def stream(ws) -> None:
         # Subscribe before reading the snapshot, so nothing made in between is missed.
         subscription = core.bus.subscribe()
+        limit_send_time(ws)
         try:
             ws.send(core.monitor.snapshot_text())
             relay(ws, subscription)
@@ -62,6 +65,16 @@ def create_ws_app(core: Core, secret_key: bytes) -> Flask:
         return "WebSocket endpoint: ws://HOST:PORT/ws\n", 200
 
     return app
+
+
+SEND_TIMEOUT_S = 10  # a client whose buffers stay full this long is gone or hostile: drop it
+
+
+def limit_send_time(ws) -> None:
+    """A blocked send raises after SEND_TIMEOUT_S (SO_SNDTIMEO; reads keep their own timing)."""
+    sock = getattr(ws, "sock", None)
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", SEND_TIMEOUT_S, 0))
 
 
 class Admission:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -79,35 +80,42 @@ class HistoryStore:
 
     def _salvage(self, frames: list[pd.DataFrame], report: hf.ReadReport) -> None:
         """Keep the original aside, rewrite the readable rows: warn loudly, lose nothing."""
-        aside = self._move_aside()
+        tmp = self._write_tmp(concat_frames(frames))  # replacement first, then a copy aside, then the swap:
+        aside = self._aside_path("corrupt")  # a kill at any step leaves a loadable file and the original
+        try:
+            os.link(self.path, aside)
+        except OSError:
+            shutil.copy2(self.path, aside)
+        os.replace(tmp, self.path)
         kept = sum(len(f) for f in frames)
         why = "is in the original dashboard's format" if report.legacy else f"has {report.bad_lines} unreadable line(s)"
         log.warning("%s %s: original moved to %s, %d readable rows kept", self.path, why, aside, kept)
-        self._write_atomically(concat_frames(frames))
 
     def _drop_torn_tail(self, good_bytes: int) -> None:
         """A crash mid-write left a partial last line: keep it aside, cut the file after the last good one."""
-        aside = self.path.with_name(f"{self.path.name}.torn-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}")
+        aside = self._aside_path("torn")
         with open(self.path, "r+b") as handle:
             handle.seek(good_bytes)
             aside.write_bytes(handle.read())
             handle.truncate(good_bytes)
         log.warning("%s: dropped a partial last line (the process stopped mid-write); kept in %s", self.path, aside)
 
+    def _aside_path(self, kind: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}")
+
     def _move_aside(self) -> Path:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        aside = self._aside_path("corrupt")
         os.replace(self.path, aside)
         return aside
 
-    def _write_atomically(self, frame: pd.DataFrame) -> None:
+    def _write_tmp(self, frame: pd.DataFrame) -> Path:
         tmp = self.path.with_name(self.path.name + ".tmp")
         with open(tmp, "wb") as handle:
             for ts, group in frame.groupby("ts", sort=True, observed=True):
                 handle.write(hf.encode_sweep(ts.to_pydatetime(), rows_of(group)))
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        return tmp
 
     # -- writing -------------------------------------------------------------------------------
     def append(self, ts: datetime, results: Sequence[ProbeResult]) -> None:

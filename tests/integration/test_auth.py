@@ -77,6 +77,9 @@ def test_protect_reads_guards_reads_too(tmp_path, http_server):
         assert page.status_code == 302 and page.headers["Location"] == "/login"
         assert requests.get(app.base + "/api/health", headers={"X-API-Key": KEY}, timeout=5).ok
         assert logged_in(app).get(app.base + "/api/health", timeout=5).ok
+        for path in ("/logout", "/loginx", "/login/x", "/logoutfoo", "/anything"):  # Dash serves its page anywhere
+            answer = requests.get(app.base + path, allow_redirects=False, timeout=5)
+            assert answer.status_code in (302, 401) and "web" not in answer.text, path
     finally:
         app.stop()
 
@@ -215,3 +218,13 @@ def test_short_api_key_from_the_environment_is_a_config_error(tmp_path):
         env={"DASHBOARD_API_KEY": "short", "PATH": "/usr/bin:/bin"},
     )
     assert run.returncode == 2 and run.stderr.startswith("DASHBOARD_API_KEY: ")
+
+
+def test_logout_makes_a_copied_session_cookie_worthless(app):
+    browser = logged_in(app)
+    copied = dict(browser.cookies)
+    token = browser.cookies["_csrf_token"]
+    assert browser.post(app.base + "/api/health-check", headers={"X-CSRFToken": token}, timeout=10).ok
+    browser.post(app.base + "/logout", data={"csrf": token}, allow_redirects=False, timeout=5)
+    replay = requests.post(app.base + "/api/health-check", cookies=copied, headers={"X-CSRFToken": token}, timeout=10)
+    assert_json_error(replay, 401)

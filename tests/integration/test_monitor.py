@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -129,3 +130,48 @@ def test_disabled_service_is_not_probed_and_not_in_overall(cores, http_server):
     core = cores([http_service("a", http_server), {"name": "off", "port": free_port(), "enabled": False}])
     snapshot = core.monitor.run_once()
     assert by_name(snapshot)["off"]["status"] == "disabled" and snapshot["overall"] == "up"
+
+
+def drip_server(stop: threading.Event) -> socket.socket:
+    """Answers every connection with a status line, then one header byte every 0.2 s: each read
+    succeeds in time, so only a deadline over the whole request can end the check."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.2):
+                try:
+                    conn.sendall(b"X")
+                except OSError:
+                    return
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener
+
+
+def test_a_dripping_service_ends_at_its_timeout_and_never_stalls_the_sweep(cores, http_server):
+    stop = threading.Event()
+    listener = drip_server(stop)
+    try:
+        drip = {"name": "drip", "url": f"http://127.0.0.1:{listener.getsockname()[1]}/", "timeout_s": 0.5}
+        core = cores([drip, http_service("web", http_server)])
+        for _ in range(2):
+            began = time.monotonic()
+            views = by_name(core.monitor.run_once())
+            assert time.monotonic() - began < 2.5  # 0.5 s timeout + 1 s grace, not forever
+            assert views["web"]["status"] == "up" and views["drip"]["error"].startswith("timeout after 0.5s")
+        assert "previous check still hanging" in views["drip"]["error"]  # no second stuck thread
+    finally:
+        stop.set()
+        listener.close()

@@ -132,3 +132,19 @@ def test_auto_off_skips_with_a_reason_and_a_running_attempt_waits():
     assert fail(state, auto=False) == pol.SKIP
     state.running_id = "x"
     assert fail(state) == pol.WAIT
+
+
+def test_recovery_commands_never_see_secrets_from_our_environment():
+    from ops.recovery.command import child_environment
+
+    env = child_environment(
+        {
+            "PATH": "/bin",
+            "DASHBOARD_API_KEY": "k",
+            "GITHUB_TOKEN": "t",
+            "DB_PASSWORD": "p",
+            "DOCKER_HOST": "tcp://proxy:2375",
+            "MY_SECRET_THING": "s",
+        }
+    )
+    assert env == {"PATH": "/bin", "DOCKER_HOST": "tcp://proxy:2375"}
