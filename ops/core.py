@@ -71,7 +71,7 @@ class Core:
             "uptime_s": round(time.time() - self.started_at, 1),
             "checks": monitor.checks,
             "failures": monitor.failures,
-            "sweeps": len(sweeps),
+            "sweeps": monitor.loop_status()["sweeps"],  # sweep_ms keeps only the last 1000
             "sweep_ms": {
                 "last": round(sweeps[-1], 1) if sweeps else None,
                 "avg": round(sum(sweeps) / len(sweeps), 1) if sweeps else None,
