@@ -48,12 +48,21 @@ class HttpServer:
             ),
         )
         self.port = int(self._server.effective_port)
-        self._thread = threading.Thread(target=self._server.run, name="http-server", daemon=True)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="http-server", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            if not self._stopping:  # stop() closes sockets under the loop's select(): expected then
+                raise
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping = True
         self._server.task_dispatcher.shutdown(timeout=2)
         for channel in list(self._server._map.values()):  # listening socket and open connections
             channel.close()
