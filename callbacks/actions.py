@@ -7,7 +7,7 @@ import logging
 from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.common import clock, engine, error_text, request_tz
+from callbacks.common import clock, error_text, request_tz
 from callbacks.details import view_of
 from callbacks.header import request_sweep
 from layouts import ids
@@ -16,7 +16,6 @@ from layouts.details import result_alert
 
 log = logging.getLogger(__name__)
 
-NO_ENGINE = "Recovery is not available in this build."
 
 
 def check_text(view: dict, tz) -> str:
@@ -86,11 +85,8 @@ def register_recovery_actions(app, core) -> None:
     def recover(clicks, name, force):
         if not clicks or not name:
             raise PreventUpdate
-        recovery = engine(core)
-        if recovery is None:
-            return False, result_alert(NO_ENGINE, "warning", {"action": "recover"})
         try:
-            entry = recovery.request_manual(name, force=bool(force))
+            entry = core.recovery.request_manual(name, force=bool(force))
         except Exception as exc:  # noqa: BLE001 - a conflict (or anything else) is shown, not swallowed
             return False, result_alert(f"Recovery not started: {error_text(exc)}", "warning", {"action": "recover"})
         text = f"Recovery of {name} started ({entry.get('action', 'action')}, attempt {entry.get('attempt', '?')})."
@@ -104,14 +100,13 @@ def register_recovery_actions(app, core) -> None:
         prevent_initial_call=True,
     )
     def maintenance(clicks, name, duration):
-        recovery = engine(core)
-        if not clicks or not name or recovery is None:
+        if not clicks or not name:
             raise PreventUpdate
         # What the click means is decided here, from the engine's state now, not from the page.
         enabled = not view_of(core.monitor.snapshot(), name).get("maintenance")
         seconds = float(duration or 0) or None
         try:
-            recovery.set_maintenance(name, enabled, duration_s=seconds if enabled else None)
+            core.recovery.set_maintenance(name, enabled, duration_s=seconds if enabled else None)
         except Exception as exc:  # noqa: BLE001
             return result_alert(f"Maintenance not changed: {error_text(exc)}", "warning", {"action": "maintenance"})
         return result_alert(maintenance_text(name, enabled, seconds), "info", {"action": "maintenance"})

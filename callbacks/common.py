@@ -1,4 +1,4 @@
-"""Helpers the callback modules share: the operator's time zone, times as they read them, the engine."""
+"""Helpers the callback modules share: the operator's time zone, times as they read them."""
 
 from __future__ import annotations
 
@@ -64,11 +64,6 @@ def wall_ms(moment: datetime, tz: tzinfo) -> int:
     """One moment as local-wall-clock epoch milliseconds (same scale as local_ms)."""
     local = moment.astimezone(tz).replace(tzinfo=None)
     return int((local - datetime(1970, 1, 1)).total_seconds() * 1000)
-
-
-def engine(core):
-    """The recovery engine, or None while this build has none."""
-    return getattr(core, "recovery", None)
 
 
 def error_text(exc: BaseException) -> str:

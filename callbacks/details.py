@@ -10,7 +10,7 @@ from dash import ClientsideFunction, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.charts import detail_figure, downsample, window_span
-from callbacks.common import clock, engine, request_tz
+from callbacks.common import clock, request_tz
 from callbacks.recovery import log_views
 from layouts import ids
 from layouts.common import fmt_ms
@@ -191,7 +191,7 @@ def register_callbacks(app, core) -> None:
             raise PreventUpdate
         tz = request_tz()
         view = feed.get("view") or {}
-        has_engine = engine(core) is not None
+        no_action = name not in core.recovery  # action "none": nothing to run, so nothing to offer
         return (
             details_title(name, view.get("status", "pending"), view),
             last_error(view.get("error") or view.get("last_error"), bool(view.get("error"))),
@@ -199,7 +199,7 @@ def register_callbacks(app, core) -> None:
             recent_checks(check_rows(recent_frame(core, name), tz)),
             recovery_history(log_views(core, tz, service=name, limit=10)),
             maintenance_label(bool(view.get("maintenance"))),
-            not has_engine,
-            not has_engine,
+            False,
+            no_action,
             [] if feed.get("opened") else no_update,
         )

@@ -99,12 +99,9 @@ def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
 
 
 def core_recover(core: Core, name: str, force: bool) -> Response:
-    """Start a manual recovery; the recovery engine decides (202, 409) when there is one."""
-    engine = getattr(core, "recovery", None)
-    if engine is None:
-        raise ApiError(501, "recovery is not available in this build", {"service": name})
+    """Start a manual recovery; the recovery engine decides (202 or 409)."""
     try:
-        entry = engine.request_manual(name, force=force)
+        entry = core.recovery.request_manual(name, force=force)
     except RecoveryConflict as exc:
         raise ApiError(409, exc.message, {"reason": exc.reason, "service": name, **exc.detail}) from None
     return jsonify(entry), 202

@@ -43,7 +43,8 @@ class MissionControl:
             Guard(core.settings.auth, actions).install(self.server, secret)
         register_error_handlers(self.server)
         self.server.register_blueprint(api_blueprint(core, ws_port=ws_port))
-        self.metrics_registry = register_prometheus(self.server, core)  # GET /metrics
+        self.metrics_registry, checks = register_prometheus(self.server, core)  # GET /metrics
+        core.monitor.result_listeners.append(checks.on_result)  # after recovery's (see ops/core.py)
         self.dash = build_dashboard(self.server, core)
         install_security_headers(self.server, lambda: [*self.dash.csp_hashes(), script_hash(HEAD_SCRIPT)], ws_port)
         self.ws_app = create_ws_app(core, secret)

@@ -40,7 +40,6 @@ ERROR_RESPONSES = {
     409: ("Conflict", "a recovery cannot start now; `detail.reason` says why"),
     413: ("PayloadTooLarge", "the body is over the server's limit"),
     429: ("TooManyRequests", "over the rate limit for state-changing requests; see `Retry-After`"),
-    501: ("NotImplemented", "recovery is not available in this build"),
 }
 # With auth configured (see config/README.md): every change needs a key or a logged-in session (with its
 # CSRF token) and is rate-limited; reads need one only with auth.protect_reads. Without auth, none of this.
@@ -306,7 +305,7 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
                 "Start a manual recovery (it runs in the background; the log entry says how it ends)",
                 {
                     "202": json_response("started", ref("LogEntry")),
-                    **errors(400, 404, 409, 413, 501),
+                    **errors(400, 404, 409, 413),
                 },
                 requestBody=_body(
                     obj(

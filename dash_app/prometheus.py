@@ -150,24 +150,23 @@ class CoreCollector(Collector):
         yield GaugeMetricFamily(f"{PREFIX}_websocket_clients", "WebSocket clients connected", value=len(self.core.bus))
 
 
-def build_registry(core: Core) -> CollectorRegistry:
-    """A registry of this app's own: the result listener and the scrape-time collector."""
+def build_registry(core: Core) -> tuple[CollectorRegistry, CheckMetrics]:
+    """A registry of this app's own, and the check counters the caller wires to the monitor."""
     registry = CollectorRegistry()
     checks = CheckMetrics(registry, core.service_names())
-    core.monitor.result_listeners.append(checks.on_result)
     registry.register(CoreCollector(core))
     ProcessCollector(registry=registry)  # process_resident_memory_bytes, process_open_fds, cpu
     PlatformCollector(registry=registry)
-    return registry
+    return registry, checks
 
 
-def register_prometheus(server: Flask, core: Core) -> CollectorRegistry:
-    """Add GET /metrics to `server`; returns the registry (tests read it directly)."""
-    registry = build_registry(core)
+def register_prometheus(server: Flask, core: Core) -> tuple[CollectorRegistry, CheckMetrics]:
+    """Add GET /metrics to `server`; returns the registry (tests read it) and the check counters."""
+    registry, checks = build_registry(core)
 
     @server.get("/metrics")
     def metrics() -> Response:
         encode, content_type = choose_encoder(request.headers.get("Accept"))
         return Response(encode(registry), content_type=content_type)
 
-    return registry
+    return registry, checks

@@ -10,20 +10,39 @@ import argparse
 import json
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
 from datetime import UTC, datetime
 
 from config import ConfigError, load_settings
 from config.settings import ServiceSettings
-from ops.probes import ProbeResult, make_session, probe
+from ops.probes import Prober, ProbeResult, timeout_text
+
+GRACE_S = 1.0  # the command ends at most this long after the slowest service's timeout
 
 
-def sweep(services: list[ServiceSettings], max_concurrency: int) -> list[ProbeResult]:
-    """Probe all services concurrently, results in config order."""
-    session = make_session(max_concurrency)
-    ts = datetime.now(UTC)
-    with ThreadPoolExecutor(max(1, min(max_concurrency, len(services)))) as pool:
-        return list(pool.map(lambda s: probe(s, session, ts), services))
+def sweep(services: list[ServiceSettings]) -> list[ProbeResult]:
+    """Check all services at once (one daemon thread each), results in config order.
+
+    Every check ends by its own deadline; the join below is a second fence, and daemon threads
+    mean nothing left running can hold the process open after it answers.
+    """
+    prober, ts = Prober(), datetime.now(UTC)
+    results: dict[int, ProbeResult] = {}
+
+    def run(index: int, service: ServiceSettings) -> None:
+        results[index] = prober.check(service, ts)
+
+    threads = [threading.Thread(target=run, args=(i, s), daemon=True) for i, s in enumerate(services)]
+    for thread in threads:
+        thread.start()
+    end = time.monotonic() + max((s.timeout_s for s in services), default=0) + GRACE_S
+    for thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
+    return [
+        results.get(i) or ProbeResult(s.name, False, None, None, f"{timeout_text(s.timeout_s)} (no answer)", ts)
+        for i, s in enumerate(services)
+    ]
 
 
 def status_of(service: ServiceSettings, result: ProbeResult) -> str:
@@ -53,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     services = [s for s in settings.services if s.enabled]
-    results = sweep(services, settings.max_concurrency)
+    results = sweep(services)
     healthy = all(status_of(s, r) != "down" for s, r in zip(services, results, strict=True))
     if args.json:
         out = [{**r.as_dict(), "status": status_of(s, r)} for s, r in zip(services, results, strict=True)]

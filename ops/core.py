@@ -10,6 +10,7 @@ from pathlib import Path
 from config.settings import Settings
 from ops.events import EventBus
 from ops.monitor import Monitor
+from ops.probes import Prober
 from ops.recovery import RecoveryEngine
 from ops.recovery_log import RecoveryLog
 from ops.store import HistoryStore
@@ -29,7 +30,8 @@ class Core:
         self.history_path = Path(history_path) if history_path else self.data_dir / "health_history.json"
         self.bus = EventBus()
         self.store = HistoryStore(self.history_path, timedelta(days=settings.retention_days))
-        self.monitor = Monitor(settings, self.store, self.bus, self.data_dir)
+        self.prober = Prober()  # every outbound check, the monitor's and verification's alike
+        self.monitor = Monitor(settings, self.store, self.bus, self.data_dir, prober=self.prober)
         log_path = settings.recovery.log_path or self.data_dir / "recovery_log.jsonl"
         self.recovery_log = RecoveryLog(log_path)
         self.recovery = RecoveryEngine(
@@ -39,7 +41,14 @@ class Core:
             self.recovery_log,
             demo=demo,
             state_path=self.data_dir / "recovery_state.json",
+            prober=self.prober,
         )
+        # The path of one check result: Monitor._record applies it to the live state, stores it with
+        # the status the overrides give (maintenance), publishes it on the bus, then calls each
+        # listener: recovery first, then the Prometheus counters (added by dash_app/factory.py).
+        self.monitor.status_overrides.append(self.recovery.status_override)
+        self.monitor.view_extras.append(self.recovery.view_extra)
+        self.monitor.result_listeners.append(self.recovery.on_result)
         self.started_at = time.time()
 
     def start(self, run_loop: bool = True) -> None:
@@ -56,6 +65,7 @@ class Core:
         """Stop recoveries and the loop, flush and close the history, release every listener."""
         self.recovery.stop()  # first: no attempt may start from the last sweep
         self.monitor.stop()
+        self.prober.close()
         self.store.close()
         self.bus.close()
 

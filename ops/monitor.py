@@ -15,10 +15,10 @@ from pathlib import Path
 from config.settings import Settings
 from ops import stats
 from ops.events import EventBus
-from ops.probes import ProbeResult, make_session, probe
+from ops.probes import Prober, ProbeResult, timeout_text
 from ops.seed import states_from_history
 from ops.snapshot import build_snapshot, service_view
-from ops.status import ServiceState, apply_result
+from ops.status import DOWN, ServiceState, apply_result
 from ops.store import HistoryStore
 from ops.system_metrics import system_metrics
 
@@ -28,27 +28,30 @@ ResultListener = Callable[[str, ServiceState, ProbeResult], None]
 SWEEP_GRACE_S = 1.0  # a sweep ends at most this long after the slowest service's own timeout
 
 
-def overdue(service, ts: datetime, why: str | None) -> ProbeResult:
-    """A failed result for a probe that did not finish within its timeout."""
-    error = f"timeout after {service.timeout_s:g}s" + (f" ({why})" if why else " (no answer)")
+def overdue(service, ts: datetime, why: str) -> ProbeResult:
+    """A failed result for a check that started but did not finish within its timeout."""
+    error = f"{timeout_text(service.timeout_s)} ({why})"
     return ProbeResult(service.name, False, service.timeout_s * 1000.0, None, error, ts)
 
 
 class Monitor:
     """Holds the live state; `run_once()` is a sweep, the thread only repeats it on the interval."""
 
-    def __init__(self, settings: Settings, store: HistoryStore, bus: EventBus, data_dir: str | Path = ".") -> None:
+    def __init__(
+        self, settings: Settings, store: HistoryStore, bus: EventBus, data_dir: str | Path = ".", prober=None
+    ) -> None:
         self.settings = settings
         self.store = store
         self.bus = bus
         self.data_dir = Path(data_dir)
         self.interval = settings.interval_s
+        self._services = {s.name: s for s in settings.services}
         self.states: dict[str, ServiceState] = {s.name: ServiceState() for s in settings.services}
         self.result_listeners: list[ResultListener] = []
         self.view_extras: list[Callable[[str], dict]] = []  # e.g. recovery adds needs_attention
         # A status stored instead of the real one (recovery: "maintenance", left out of uptime).
         self.status_overrides: list[Callable[[str], str | None]] = []
-        self._session = make_session(settings.max_concurrency)
+        self.prober: Prober = prober or Prober()
         self._in_flight: dict[str, Future] = {}
         self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="probe")
         self._figures: dict[str, dict] = {}
@@ -92,7 +95,11 @@ class Monitor:
             try:
                 results = self._probe_all(ts)
                 if results:
-                    self.store.append(ts, results)
+                    try:
+                        self.store.append(ts, results)  # reports a full disk itself, never raises for it
+                    except Exception:  # noqa: BLE001 - a store fault must not freeze the snapshot (a stale page)
+                        self.errors += 1
+                        log.exception("sweep not stored")
                 now = datetime.now(UTC)
                 self._refresh_figures(now)
                 self._system = system_metrics(self.settings.thresholds, self.data_dir)
@@ -110,33 +117,65 @@ class Monitor:
         services = [s for s in self.settings.services if s.enabled]
         results: list[ProbeResult] = []
         pending: dict[Future, str] = {}
+        started: dict[str, float] = {}  # when each check really began: its timeout runs from there
+
+        def check(service):
+            started[service.name] = time.monotonic()
+            return self.prober.check(service, ts)
+
         for service in services:
             if service.name in self._in_flight and not self._in_flight[service.name].done():
-                # Its last probe is still stuck (a server dripping bytes defeats per-read timeouts):
+                # Its last check has outlived its own deadline (it should not; the watchdog ends it):
                 # count a failure instead of piling up a second stuck thread.
                 results.append(self._record(overdue(service, ts, "previous check still hanging")))
                 continue
-            future = self._pool.submit(probe, service, self._session, ts)
+            future = self._pool.submit(check, service)
             self._in_flight[service.name] = future
             pending[future] = service.name
-        deadline = time.monotonic() + max((s.timeout_s for s in services), default=0) + SWEEP_GRACE_S
-        while pending and not self._stop.is_set() and time.monotonic() < deadline:
-            done, _ = wait(
-                pending, timeout=min(0.5, max(0.0, deadline - time.monotonic())), return_when=FIRST_COMPLETED
-            )
+        # Checks must *start* by this time; each then has its own timeout (+ grace) from its start.
+        start_by = time.monotonic() + max((s.timeout_s for s in services), default=0) + SWEEP_GRACE_S
+        not_checked: list[str] = []
+        while pending and not self._stop.is_set():
+            now = time.monotonic()
+            if now >= start_by:  # only then can a check be late or unable to start
+                self._drop_late(pending, started, ts, results, not_checked)
+                if not pending:
+                    break
+            timeout = 0.1 if now >= start_by else min(0.5, start_by - now)
+            done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
             for future in done:
-                pending.pop(future)
                 results.append(self._record(future.result()))
-        if not self._stop.is_set():  # past every timeout: the sweep ends, the stragglers are failures
-            for name in pending.values():
-                results.append(self._record(overdue(self.settings.service(name), ts, None)))
+                pending.pop(future)
+        if not_checked:
+            # A full probe pool is our limit, not the services' fault: no result, not a failure.
+            log.warning(
+                "%d service(s) not checked this sweep: the probe pool (max_concurrency=%d) was busy until the "
+                "sweep's deadline: %s",
+                len(not_checked), self.settings.max_concurrency, ", ".join(not_checked[:20]),
+            )  # fmt: skip
         return results
+
+    def _drop_late(self, pending, started, ts, results, not_checked) -> None:
+        """Past the start-by time: unstarted checks are not checked, started ones past their own timeout fail."""
+        now = time.monotonic()
+        for future, name in list(pending.items()):
+            began = started.get(name)
+            if began is None and future.cancel():
+                not_checked.append(pending.pop(future))
+                continue
+            service = self._services[name]
+            if began is not None and now >= began + service.timeout_s + SWEEP_GRACE_S and not future.done():
+                pending.pop(future)
+                results.append(self._record(overdue(service, ts, "no answer")))
 
     def _record(self, result: ProbeResult) -> ProbeResult:
         """Apply one result at once, so a hung neighbour never delays the news."""
-        service = self.settings.service(result.service)
+        service = self._services[result.service]
         state = self.states[result.service]
+        before = state.status
         stamped = self._overridden(apply_result(service, state, result))
+        if state.status != before:
+            self._log_change(service.name, before, state.status, result)
         self.checks += 1
         self.failures += 0 if stamped.ok else 1
         view = service_view(service, state, self._figures.get(service.name, {}), self._extras(service.name))
@@ -147,6 +186,14 @@ class Monitor:
             except Exception:  # noqa: BLE001 - a listener bug must not stop the monitor
                 log.exception("result listener failed for %s", service.name)
         return stamped
+
+    @staticmethod
+    def _log_change(name: str, before: str, after: str, result: ProbeResult) -> None:
+        """A service going down is a WARNING with its reason, so a log filter on level finds outages."""
+        if after == DOWN:
+            log.warning("%s is down: %s", name, result.error or "check failed")
+        elif before == DOWN:
+            log.info("%s is %s again", name, after)
 
     def _overridden(self, result: ProbeResult) -> ProbeResult:
         """The result as stored: the live state keeps the real status, the history may get another."""
@@ -172,7 +219,7 @@ class Monitor:
         ]
         with self._progress:
             sweep = self._finished + (1 if self._running_sweep else 0)
-        snapshot = build_snapshot(now, views, self._system, sweep)
+        snapshot = build_snapshot(now, views, self._system, sweep, storage=self.store.storage_status())
         text = self.bus.publish(snapshot)
         with self._snapshot_lock:
             self._snapshot, self._snapshot_text = snapshot, text
@@ -260,5 +307,4 @@ class Monitor:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._session.close()
         self.store.flush()

@@ -1,17 +1,22 @@
-"""One check per kind (http, tcp), each returning the same frozen ProbeResult."""
+"""One check per kind (http, tcp, postgres), each returning the same frozen ProbeResult.
+
+Every check opens a new connection and ends by its own deadline (timeout_s from when it started),
+DNS, TLS and a dripping server included: see ops/deadline.py.
+"""
 
 from __future__ import annotations
 
+import http.client
 import logging
 import socket
+import ssl
 import time
 from dataclasses import dataclass
-from datetime import datetime
-
-import requests
-from requests.adapters import HTTPAdapter
+from datetime import UTC, datetime
 
 from config.settings import ServiceSettings
+from ops.deadline import DeadlinePassed, Watchdog, open_connection
+from ops.http_fetch import fetch
 
 log = logging.getLogger(__name__)
 
@@ -43,95 +48,95 @@ class ProbeResult:
         }
 
 
-def make_session(pool_size: int) -> requests.Session:
-    """The one pooled HTTP session every outbound probe goes through."""
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = "mission-control-probe/1"
-    session.trust_env = False  # a proxy from the environment must not sit between us and loopback
-    return session
+def timeout_text(timeout_s: float) -> str:
+    return f"timeout after {timeout_s:g}s"
+
+
+def describe(exc: BaseException, timeout_s: float) -> str:
+    """An operator-readable reason for a failed connection."""
+    text = str(exc)
+    if isinstance(exc, (DeadlinePassed, socket.timeout, TimeoutError)):
+        return timeout_text(timeout_s)
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "host not found"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error: {getattr(exc, 'reason', None) or text}"[:200]
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "connection closed without an answer"
+    if isinstance(exc, http.client.BadStatusLine):
+        return "not an HTTP answer"
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+        return "connection reset"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"connection failed: {exc.strerror}"[:200]
+    return f"{type(exc).__name__}: {text}"[:200]
 
 
 def _elapsed_ms(start: float) -> float:
     return (time.monotonic() - start) * 1000.0
 
 
-def _describe(exc: Exception, timeout_s: float) -> str:
-    """An operator-readable reason for a failed connection."""
-    text = str(exc)
-    if isinstance(exc, (requests.Timeout, socket.timeout, TimeoutError)):
-        return f"timeout after {timeout_s:g}s"
-    if isinstance(exc, ConnectionRefusedError) or "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
-    if isinstance(exc, socket.gaierror) or "Name or service not known" in text:
-        return "host not found"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS error"
-    if isinstance(exc, requests.ConnectionError):
-        return "connection failed"
-    return f"{type(exc).__name__}: {text}"[:200]
-
-
-def _read_body(response: requests.Response, deadline: float) -> bytes:
-    """Read at most MAX_BODY_BYTES before `deadline`; a slow drip cannot outlast the timeout."""
-    body = bytearray()
-    for chunk in response.iter_content(chunk_size=8192):
-        body += chunk
-        if len(body) >= MAX_BODY_BYTES or time.monotonic() > deadline:
-            break
-    return bytes(body)
-
-
-def _status_ok(service: ServiceSettings, code: int) -> bool:
-    return any(r.accepts(code) for r in service.expected_status)
-
-
-def http_probe(service: ServiceSettings, session: requests.Session, ts: datetime) -> ProbeResult:
-    """GET (or HEAD/POST) the service's URL and check status code and body."""
+def http_probe(service: ServiceSettings, ts: datetime, timeout_s: float, watchdog: Watchdog) -> ProbeResult:
+    """GET (or HEAD/POST) the service's URL on a new connection; check status code and body."""
     start = time.monotonic()
-    deadline = start + service.timeout_s
+    deadline = start + timeout_s
+    wanted = service.expect_body.encode() if service.expect_body else None
     try:
-        with session.request(
-            service.method,
+        reply = fetch(
             service.target,
-            timeout=(service.timeout_s, service.timeout_s),
-            stream=True,
-            allow_redirects=False,
-        ) as response:
-            body = _read_body(response, deadline) if service.expect_body else b""
-            code = response.status_code
+            deadline,
+            watchdog,
+            method=service.method,
+            read_limit=MAX_BODY_BYTES if wanted else 0,
+            enough=wanted,
+        )
     except Exception as exc:  # noqa: BLE001 - any failure is a failed check, never a crash
-        return ProbeResult(service.name, False, _elapsed_ms(start), None, _describe(exc, service.timeout_s), ts)
-    latency = _elapsed_ms(start)
+        reason = timeout_text(timeout_s) if time.monotonic() >= deadline else describe(exc, timeout_s)
+        return ProbeResult(service.name, False, _elapsed_ms(start), None, reason, ts)
+    latency, code = _elapsed_ms(start), reply.status
     if time.monotonic() > deadline:
-        return ProbeResult(service.name, False, latency, code, f"timeout after {service.timeout_s:g}s", ts)
-    if not _status_ok(service, code):
+        return ProbeResult(service.name, False, latency, code, timeout_text(timeout_s), ts)
+    if not any(r.accepts(code) for r in service.expected_status):
         return ProbeResult(service.name, False, latency, code, f"HTTP {code}", ts)
-    if service.expect_body and service.expect_body.encode() not in body:
+    if wanted and wanted not in reply.body:
         error = f"body mismatch: {service.expect_body!r} not found"
         return ProbeResult(service.name, False, latency, code, error, ts)
     return ProbeResult(service.name, True, latency, code, None, ts)
 
 
-def tcp_probe(service: ServiceSettings, ts: datetime) -> ProbeResult:
-    """Open (and close) a TCP connection to host:port."""
+def tcp_probe(service: ServiceSettings, ts: datetime, timeout_s: float) -> ProbeResult:
+    """Open (and close) a new TCP connection to host:port."""
     start = time.monotonic()
     try:
-        with socket.create_connection((service.host, service.port), timeout=service.timeout_s):
-            pass
+        open_connection(service.host, service.port, start + timeout_s).close()
     except Exception as exc:  # noqa: BLE001 - any failure is a failed check
-        return ProbeResult(service.name, False, _elapsed_ms(start), None, _describe(exc, service.timeout_s), ts)
+        return ProbeResult(service.name, False, _elapsed_ms(start), None, describe(exc, timeout_s), ts)
     return ProbeResult(service.name, True, _elapsed_ms(start), None, None, ts)
 
 
-def probe(service: ServiceSettings, session: requests.Session, ts: datetime) -> ProbeResult:
-    """Run the check that fits the service's type; never raises."""
-    try:
-        if service.type == "tcp":
-            return tcp_probe(service, ts)
-        return http_probe(service, session, ts)
-    except Exception as exc:  # noqa: BLE001 - a bug in one probe must not kill the sweep
-        log.exception("probe of %s crashed", service.name)
-        return ProbeResult(service.name, False, None, None, f"probe error: {type(exc).__name__}", ts)
+class Prober:
+    """Where every outbound check goes; owns the watchdog that enforces the checks' deadlines."""
+
+    def __init__(self) -> None:
+        self.watchdog = Watchdog()
+
+    def check(self, service: ServiceSettings, ts: datetime | None = None, budget_s: float | None = None) -> ProbeResult:
+        """Run the check that fits the service's type within min(timeout_s, budget_s); never raises."""
+        ts = ts or datetime.now(UTC)
+        timeout_s = service.timeout_s if budget_s is None else max(0.001, min(service.timeout_s, budget_s))
+        try:
+            if service.type == "tcp":
+                return tcp_probe(service, ts, timeout_s)
+            if service.type == "postgres":
+                from ops.probe_postgres import postgres_probe  # here: that module imports ProbeResult from this one
+
+                return postgres_probe(service, ts, timeout_s)
+            return http_probe(service, ts, timeout_s, self.watchdog)
+        except Exception as exc:  # noqa: BLE001 - a bug in one probe must not kill the sweep
+            log.exception("probe of %s crashed", service.name)
+            return ProbeResult(service.name, False, None, None, f"probe error: {type(exc).__name__}", ts)
+
+    def close(self) -> None:
+        self.watchdog.close()

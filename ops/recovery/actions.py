@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from dataclasses import dataclass, field
 
-import requests
-
 from config.settings import ServiceSettings
-from ops.probes import make_session
+from ops.deadline import Watchdog
+from ops.http_fetch import fetch
+from ops.probes import describe
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +73,14 @@ class RecoveryAction:
 
 
 class HttpAction(RecoveryAction):
-    """POST a JSON body naming the service to a webhook; any 2xx answer counts as done."""
+    """POST a JSON body naming the service to a webhook (new connection, hard deadline); 2xx = done."""
 
     kind = "http"
 
-    def __init__(self, url: str, timeout_s: float) -> None:
+    def __init__(self, url: str, timeout_s: float, watchdog: Watchdog | None = None) -> None:
         super().__init__(timeout_s)
         self.url = url
+        self.watchdog = watchdog or Watchdog()  # ends the call at timeout_s even if the webhook drips
 
     def run(self, ctx: ActionContext) -> ActionResult:
         body = {
@@ -87,14 +90,22 @@ class HttpAction(RecoveryAction):
             "attempt": ctx.attempt,
             "id": ctx.entry_id,
         }
-        with make_session(1) as session:
-            try:
-                response = session.post(self.url, json=body, timeout=self.timeout_s)
-            except requests.Timeout:
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            reply = fetch(
+                self.url,
+                deadline,
+                self.watchdog,
+                method="POST",
+                body=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+                read_limit=TAIL_CHARS * 4,
+            )
+        except Exception as exc:  # noqa: BLE001 - every way a webhook can fail is a failed action
+            if time.monotonic() >= deadline:
                 return ActionResult(TIMED_OUT, error=f"webhook did not answer within {self.timeout_s:g}s")
-            except requests.RequestException as exc:
-                return ActionResult(FAILED, error=f"webhook unreachable: {type(exc).__name__}")
-            code, text = response.status_code, response.text
+            return ActionResult(FAILED, error=f"webhook unreachable: {describe(exc, self.timeout_s)}")
+        code, text = reply.status, reply.body.decode("utf-8", errors="replace")
         extra = {"http_status": code}
         if 200 <= code < 300:
             return ActionResult(OK, output_tail=tail(text), extra=extra)

@@ -133,7 +133,7 @@ class CommandAction(RecoveryAction):
         if cancelled:
             return ActionResult(FAILED, exit_code=code, output_tail=output, error="cancelled: dashboard stopping")
         if code != 0:
-            return ActionResult(FAILED, exit_code=code, output_tail=output, error=f"exit code {code}")
+            return ActionResult(FAILED, exit_code=code, output_tail=output, error=failure_text(code, output))
         return ActionResult(OK, exit_code=0, output_tail=output)
 
     def cancel(self) -> None:
@@ -147,6 +147,12 @@ class CommandAction(RecoveryAction):
 
     def describe(self) -> str:
         return "command " + " ".join(self.argv)
+
+
+def failure_text(code: int, output: str | None) -> str:
+    """ "exit code 1: <the last line it printed>": the command's own words are the reason."""
+    last = next((line.strip() for line in reversed((output or "").splitlines()) if line.strip()), None)
+    return f"exit code {code}: {last}"[:500] if last else f"exit code {code}"
 
 
 SECRET_NAME_RE = re.compile(r"(?i)(api_?key|secret|token|passw(or)?d)")

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from config.settings import ServiceSettings, Settings
 from ops.events import EventBus
-from ops.probes import ProbeResult, make_session, probe
+from ops.probes import Prober, ProbeResult
 from ops.recovery import policy as pol
 from ops.recovery.actions import ActionContext, RecoveryAction
 from ops.recovery.records import (
     ACTION_FAILED,
     INTERRUPTED,
+    RECOVERED,
     RUNNING,
     STILL_DOWN,
     finished_entry,
@@ -65,7 +66,8 @@ class RecoveryEngine:
         demo=None,
         state_path: str | Path | None = None,
         actions: dict[str, RecoveryAction | None] | None = None,
-        probe_fn=probe,
+        prober: Prober | None = None,
+        probe_fn=None,
         clock=time.monotonic,
         wall=time.time,
     ) -> None:
@@ -75,18 +77,15 @@ class RecoveryEngine:
         self.auto_enabled = self.policy.enabled
         self._services = {s.name: s for s in settings.services}
         self._states = {name: pol.RecoveryState() for name in self._services}
-        self._actions = {s.name: build_action(s, demo) for s in settings.services}
+        prober = prober or Prober()
+        self._actions = {s.name: build_action(s, demo, watchdog=prober.watchdog) for s in settings.services}
         self._actions.update(actions or {})
-        self._probe, self._clock, self._wall = probe_fn, clock, wall
-        self._session = make_session(self.policy.max_concurrent)
+        # Verification runs the service's own check (postgres: a real query), with a hard deadline.
+        self._check, self._clock, self._wall = probe_fn or prober.check, clock, wall
         self._lock = threading.Lock()
         self._running = 0
         self._workers: dict[str, threading.Thread] = {}
         self._stopping = threading.Event()
-        if monitor is not None:
-            monitor.result_listeners.append(self.on_result)
-            monitor.view_extras.append(self.view_extra)
-            monitor.status_overrides.append(self.status_override)
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -99,7 +98,7 @@ class RecoveryEngine:
                 self.log.update(entry | {"outcome": INTERRUPTED, "reason": "the dashboard stopped during the attempt"})
 
     def stop(self) -> None:
-        """No new attempts; cancel running actions, let workers finish, close the probe session."""
+        """No new attempts; cancel running actions, let workers finish, save the state."""
         self._stopping.set()
         with self._lock:
             workers = dict(self._workers)
@@ -110,7 +109,6 @@ class RecoveryEngine:
         deadline = time.monotonic() + STOP_JOIN_S
         for thread in workers.values():
             thread.join(max(0.0, deadline - time.monotonic()))
-        self._session.close()
         self._save()
 
     # -- the listener: runs on a probe thread, so it only counts and maybe starts a worker ---------
@@ -292,8 +290,7 @@ class RecoveryEngine:
         try:
             ctx = ActionContext(service, entry["trigger"], entry["attempt"], entry["id"])
             verify_kwargs = {
-                "probe_fn": self._probe,
-                "session": self._session,
+                "check": self._check,
                 "timeout_s": service.recovery.verify_timeout_s or self.policy.verify_timeout_s,
                 "interval_s": self.policy.verify_interval_s,
                 "stop": self._stopping,
@@ -307,25 +304,41 @@ class RecoveryEngine:
             log.exception("recovery attempt for %s failed", service.name)
             entry = {**entry, "outcome": ACTION_FAILED, "error": f"{type(exc).__name__}: {exc}"[:500]}
         finally:
-            if self._finish(service, recovered):
+            event = self._finish(service, recovered)
+            if event == pol.CIRCUIT_OPENED:
                 entry["circuit_open"] = True
-        log.info("recovery of %s: %s", service.name, entry["outcome"])
+            elif event == pol.FLAPPING:
+                entry["flapping"] = True
+        self._log_outcome(service.name, entry, event)
         self._publish(entry)
         self._republish()
         if recovered and self.monitor is not None:
             self.monitor.trigger_sweep()  # the views show it up now, not one interval later
 
-    def _finish(self, service: ServiceSettings, recovered: bool) -> bool:
-        """Policy bookkeeping after an attempt; returns True if the circuit opened."""
+    def _finish(self, service: ServiceSettings, recovered: bool) -> str | None:
+        """Policy bookkeeping after an attempt; returns pol.CIRCUIT_OPENED, pol.FLAPPING or None."""
         with self._lock:
             st = self._states[service.name]
-            opened = pol.end_attempt(st, self._clock(), self._wall(), recovered, self.limits(service))
+            event = pol.end_attempt(st, self._clock(), self._wall(), recovered, self.limits(service))
             self._running -= 1
             if self._workers.get(service.name) is threading.current_thread():
                 del self._workers[service.name]
-        if opened:
+        if event == pol.CIRCUIT_OPENED:
             self._save()
-        return opened
+        return event
+
+    def _log_outcome(self, name: str, entry: dict, event: str | None) -> None:
+        """A recovery that did not bring the service back is a WARNING, in the action's own words."""
+        outcome = entry["outcome"]
+        if outcome == RECOVERED:
+            log.info("recovery of %s: recovered in %.1fs", name, entry.get("time_to_healthy_s") or 0.0)
+        else:
+            reason = entry.get("error") or ("still down after verification" if outcome == STILL_DOWN else outcome)
+            log.warning("recovery of %s failed (%s): %s", name, outcome, reason)
+        if event == pol.CIRCUIT_OPENED:
+            log.warning("%s: circuit open, automatic recovery stops: needs attention", name)
+        elif event == pol.FLAPPING:
+            log.warning("%s is flapping: it keeps failing after successful recoveries; backing off", name)
 
     def _changed(self, name: str) -> dict:
         self._save()
@@ -333,7 +346,10 @@ class RecoveryEngine:
         return self.status(name)
 
     def _publish(self, entry: dict, new: bool = False) -> None:
-        (self.log.append if new else self.log.update)(entry)
+        try:
+            (self.log.append if new else self.log.update)(entry)
+        except Exception:  # noqa: BLE001 - a log that cannot be written must never wedge an attempt
+            log.exception("recovery log: cannot record %s", entry.get("id"))
         self.bus.publish({"type": "recovery", "entry": entry, "status": self.status(entry["service"])})
 
     def _republish(self) -> None:

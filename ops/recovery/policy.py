@@ -2,7 +2,10 @@
 
 One outage is one incident: the failure counter resets on a success and after every attempt, so
 the next automatic attempt needs a fresh run of `restart_failures` failed checks *and* the backoff
-to have passed; attempts are counted in a sliding window and the circuit opens at the cap.
+to have passed. Attempts are counted in a sliding window. The circuit opens when `max_attempts`
+attempts in the window did *not* bring the service back: a person must act. Attempts that did
+bring it back never open it; `max_attempts` of those in the window mean the service is flapping,
+which is flagged and logged while recovery goes on, with the backoff still growing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ class RecoveryState:
 
     failures: int = 0  # consecutive failed checks since the last success or attempt
     attempts: deque[float] = field(default_factory=deque)  # clock() of each attempt in the window
+    failed: deque[float] = field(default_factory=deque)  # ... of each that did not bring it back
+    recovered: deque[float] = field(default_factory=deque)  # ... of each that did
+    flapping: bool = False  # max_attempts successful recoveries within the window
     backoff_level: int = 0  # doublings of the cooldown so far
     not_before: float = 0.0  # clock(): no automatic attempt before this
     circuit_open: bool = False
@@ -51,9 +57,15 @@ def backoff_delay(limits: Limits, level: int) -> float:
 
 def prune(state: RecoveryState, now: float, window_s: float) -> int:
     """Forget attempts older than the window; return how many remain."""
-    while state.attempts and now - state.attempts[0] >= window_s:
-        state.attempts.popleft()
+    for times in (state.attempts, state.failed, state.recovered):
+        while times and now - times[0] >= window_s:
+            times.popleft()
     return len(state.attempts)
+
+
+def failed_in_window(state: RecoveryState, now: float, window_s: float) -> int:
+    prune(state, now, window_s)
+    return len(state.failed)
 
 
 def maintenance_active(state: RecoveryState, wall_now: float) -> bool:
@@ -75,8 +87,7 @@ def on_success(state: RecoveryState, now: float, healthy: bool, limits: Limits) 
     closed = state.circuit_open
     state.circuit_open, state.circuit_opened_at, state.circuit_reason = False, None, None
     if now - state.healthy_since >= limits.healthy_reset_s:
-        state.backoff_level = 0  # healthy for a while: the next outage starts from the first step
-        state.attempts.clear()
+        forget_attempts(state)  # healthy for a while: the next outage starts from the first step
     return closed
 
 
@@ -98,8 +109,8 @@ def auto_decision(state: RecoveryState, limits: Limits, now: float, auto_on: boo
         return SKIP, "circuit_open", "circuit open: needs attention"
     if now < state.not_before:
         return SKIP, "backoff", f"backoff: next attempt allowed in {state.not_before - now:.0f}s"
-    if prune(state, now, limits.window_s) >= limits.max_attempts:
-        text = f"{limits.max_attempts} attempts within {limits.window_s:g}s: circuit open, needs attention"
+    if failed_in_window(state, now, limits.window_s) >= limits.max_attempts:
+        text = f"{limits.max_attempts} failed attempts within {limits.window_s:g}s: circuit open, needs attention"
         return OPEN, "attempt_cap", text
     return GO, None, None
 
@@ -111,17 +122,29 @@ def begin_attempt(state: RecoveryState, now: float, entry_id: str, limits: Limit
     return prune(state, now, limits.window_s)
 
 
-def end_attempt(state: RecoveryState, now: float, wall_now: float, recovered: bool, limits: Limits) -> bool:
-    """After an attempt: reset the counter, push the backoff, maybe open the circuit (returns True if so)."""
+FLAPPING, CIRCUIT_OPENED = "flapping", "circuit_opened"
+
+
+def end_attempt(state: RecoveryState, now: float, wall_now: float, recovered: bool, limits: Limits) -> str | None:
+    """After an attempt: reset the counter, push the backoff, count the outcome.
+
+    Returns CIRCUIT_OPENED when this failure opened the circuit, FLAPPING when this success made
+    the service flapping, else None.
+    """
     state.running_id = None
     state.failures = 0
     state.skip_reason = None
     state.not_before = now + backoff_delay(limits, state.backoff_level)
     state.backoff_level += 1
-    if recovered or prune(state, now, limits.window_s) < limits.max_attempts:
-        return False
-    open_circuit(state, wall_now, f"still down after {len(state.attempts)} attempts within {limits.window_s:g}s")
-    return True
+    (state.recovered if recovered else state.failed).append(now)
+    prune(state, now, limits.window_s)
+    if recovered:
+        was, state.flapping = state.flapping, len(state.recovered) >= limits.max_attempts
+        return FLAPPING if state.flapping and not was else None
+    if len(state.failed) < limits.max_attempts:
+        return None
+    open_circuit(state, wall_now, f"still down after {len(state.failed)} attempts within {limits.window_s:g}s")
+    return CIRCUIT_OPENED
 
 
 def open_circuit(state: RecoveryState, wall_now: float, reason: str) -> None:
@@ -132,8 +155,14 @@ def open_circuit(state: RecoveryState, wall_now: float, reason: str) -> None:
 def reset(state: RecoveryState) -> None:
     """The operator's reset: circuit closed, attempts and backoff forgotten."""
     state.circuit_open, state.circuit_opened_at, state.circuit_reason = False, None, None
-    state.attempts.clear()
-    state.backoff_level = 0
+    forget_attempts(state)
     state.not_before = 0.0
     state.failures = 0
     state.skip_reason = None
+
+
+def forget_attempts(state: RecoveryState) -> None:
+    for times in (state.attempts, state.failed, state.recovered):
+        times.clear()
+    state.backoff_level = 0
+    state.flapping = False

@@ -14,8 +14,16 @@ def view_fields(st: pol.RecoveryState, limits: pol.Limits, now: float, wall: flo
         "maintenance_until": iso(st.maintenance_until),
         "recovering": st.running_id is not None,
         "recovery_attempts": pol.prune(st, now, limits.window_s),
+        "flapping": st.flapping,
         "auto_recovery": auto,
     }
+
+
+def _next_auto(st: pol.RecoveryState, now: float, wall: float, auto: bool) -> str | None:
+    """When an automatic attempt may next start; none while the circuit is open or auto is off."""
+    if not auto or st.circuit_open or st.not_before <= now:
+        return None
+    return iso(wall + st.not_before - now)
 
 
 def status_fields(st: pol.RecoveryState, limits: pol.Limits, now: float, wall: float, auto: bool, action) -> dict:
@@ -31,5 +39,6 @@ def status_fields(st: pol.RecoveryState, limits: pol.Limits, now: float, wall: f
         "circuit_opened_at": iso(st.circuit_opened_at),
         "max_attempts": limits.max_attempts,
         "next_backoff_s": pol.backoff_delay(limits, st.backoff_level),
-        "next_auto_after": iso(wall + st.not_before - now) if st.not_before > now else None,
+        "failed_attempts": pol.failed_in_window(st, now, limits.window_s),
+        "next_auto_after": _next_auto(st, now, wall, auto),
     }

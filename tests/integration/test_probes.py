@@ -7,20 +7,20 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ops.probes import make_session, probe
+from ops.probes import Prober
 from tests.support import Behaviour, free_port, make_settings
 
 
 @pytest.fixture(scope="module")
 def session():
-    s = make_session(8)
-    yield s
-    s.close()
+    prober = Prober()
+    yield prober
+    prober.close()
 
 
-def check(service_dict, session):
+def check(service_dict, prober):
     service = make_settings([service_dict]).services[0]
-    return probe(service, session, datetime.now(UTC))
+    return prober.check(service, datetime.now(UTC))
 
 
 def test_up_service_reports_status_and_latency(http_server, session):

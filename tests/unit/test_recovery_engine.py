@@ -40,7 +40,7 @@ def make_engine(tmp_path, names=("a", "b"), healthy=True, wall=None, **policy):
     actions = {n: GateAction() for n in names}
     ok = {"value": healthy}
 
-    def probe_fn(service, session, ts):
+    def probe_fn(service, ts, budget_s=None):
         return ProbeResult(service.name, ok["value"], 1.0, None, None if ok["value"] else "refused", ts)
 
     kwargs = {"wall": wall} if wall else {}

@@ -14,7 +14,7 @@ def fail(state: pol.RecoveryState, now: float = 0.0, limits: pol.Limits = LIMITS
     return pol.auto_decision(state, limits, now, auto_on=auto, has_action=True)[0]
 
 
-def attempt(state: pol.RecoveryState, now: float, recovered: bool, limits: pol.Limits = LIMITS) -> bool:
+def attempt(state: pol.RecoveryState, now: float, recovered: bool, limits: pol.Limits = LIMITS) -> str | None:
     pol.begin_attempt(state, now, f"id-{now}", limits)
     return pol.end_attempt(state, now, 1000.0 + now, recovered, limits)
 
@@ -63,20 +63,39 @@ def test_backoff_holds_the_next_attempt_back_and_grows():
 def test_the_circuit_opens_after_max_attempts_that_did_not_recover():
     state = pol.RecoveryState()
     opened = [attempt(state, now=t, recovered=False) for t in (0.0, 100.0, 400.0)]
-    assert opened == [False, False, True]
+    assert opened == [None, None, pol.CIRCUIT_OPENED]
     assert state.circuit_open and "3 attempts" in state.circuit_reason
     for _ in range(3):
         verdict = fail(state, now=10_000.0)
     assert verdict == pol.SKIP  # no more automatic attempts while it is open
 
 
-def test_recovered_attempts_that_keep_failing_again_hit_the_cap_at_the_next_trigger():
+def test_successful_recoveries_never_open_the_circuit_they_flag_flapping_and_recovery_goes_on():
     state = pol.RecoveryState()
-    for t in (0.0, 100.0, 400.0):
-        assert attempt(state, now=t, recovered=True) is False
+    events = [attempt(state, now=t, recovered=True) for t in (0.0, 100.0, 400.0)]
+    assert events == [None, None, pol.FLAPPING] and state.flapping and not state.circuit_open
     for _ in range(3):
         verdict = fail(state, now=1000.0)
-    assert verdict == pol.OPEN
+    assert verdict == pol.GO  # the fourth outage is still recovered: only the backoff grows
+    assert attempt(state, now=1000.0, recovered=True) is None  # flapping already said once
+    assert state.not_before == pytest.approx(1000.0 + 240.0)
+
+
+def test_a_mix_opens_the_circuit_only_at_max_attempts_that_failed():
+    state = pol.RecoveryState()
+    for t, recovered in ((0.0, False), (1.0, True), (2.0, False), (3.0, True)):
+        assert attempt(state, now=t, recovered=recovered) is None
+    assert not state.circuit_open
+    assert attempt(state, now=4.0, recovered=False) == pol.CIRCUIT_OPENED
+
+
+def test_a_long_healthy_run_forgets_flapping():
+    state = pol.RecoveryState()
+    for t in (0.0, 1.0, 2.0):
+        attempt(state, now=t, recovered=True)
+    pol.on_success(state, 10.0, healthy=True, limits=LIMITS)
+    pol.on_success(state, 10.0 + 600.0, healthy=True, limits=LIMITS)
+    assert not state.flapping and not state.recovered and state.backoff_level == 0
 
 
 def test_attempts_outside_the_window_no_longer_count():
