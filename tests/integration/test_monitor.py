@@ -160,7 +160,7 @@ def drip_server(stop: threading.Event) -> socket.socket:
     return listener
 
 
-def test_a_dripping_service_ends_at_its_timeout_and_never_stalls_the_sweep(cores, http_server):
+def test_a_dripping_service_ends_at_its_timeout_every_sweep_and_never_stalls_it(cores, http_server):
     stop = threading.Event()
     listener = drip_server(stop)
     try:
@@ -170,8 +170,8 @@ def test_a_dripping_service_ends_at_its_timeout_and_never_stalls_the_sweep(cores
             began = time.monotonic()
             views = by_name(core.monitor.run_once())
             assert time.monotonic() - began < 2.5  # 0.5 s timeout + 1 s grace, not forever
-            assert views["web"]["status"] == "up" and views["drip"]["error"].startswith("timeout after 0.5s")
-        assert "previous check still hanging" in views["drip"]["error"]  # no second stuck thread
+            # Each sweep's check really ran and ended at its deadline: none is left hanging.
+            assert views["web"]["status"] == "up" and views["drip"]["error"] == "timeout after 0.5s"
     finally:
         stop.set()
         listener.close()
