@@ -60,9 +60,9 @@ def fetch(
 
     conn = http.client.HTTPConnection(host, port, timeout=max(0.001, deadline - time.monotonic()))
     conn._create_connection = connect  # our socket: fresh, DNS-bounded, maybe TLS
-    default_port = 443 if https else 80
+    named = f"[{host}]" if ":" in host else host  # an IPv6 literal goes in brackets
     sent = {
-        "Host": host if port == default_port else f"{host}:{port}",
+        "Host": named if port == (443 if https else 80) else f"{named}:{port}",
         "User-Agent": USER_AGENT,
         "Accept": "*/*",
         "Connection": "close",

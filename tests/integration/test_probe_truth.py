@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -124,3 +127,43 @@ def test_bytebot_health_ends_within_the_slowest_timeout_plus_one_second(tmp_path
     report = json.loads(out.stdout)
     assert report["services"][0]["status"] == "down" and report["services"][0]["error"] == "timeout after 1s"
     assert took < 1 + 1 + 1.5  # the slowest timeout + 1 s, plus the interpreter's own start-up
+
+
+def test_a_name_lookup_that_hangs_ends_at_the_checks_deadline(prober, monkeypatch):
+    # The system resolver has its own timeouts (seconds, per server, with retries) and ignores
+    # ours; a stalled lookup stands in for an unreachable DNS server here.
+    def stalled_lookup(*_args, **_kwargs):
+        time.sleep(5)
+        raise OSError("never answered")
+
+    monkeypatch.setattr("socket.getaddrinfo", stalled_lookup)
+    began = time.monotonic()
+    result = prober.check(service(url="http://bytebot-agent.invalid:9991/", timeout_s=0.3))
+    assert not result.ok and result.error == "timeout after 0.3s"
+    assert time.monotonic() - began < 0.3 + 0.5
+
+
+def test_ipv6_loopback_is_checked_with_a_bracketed_host_header(prober):
+    class V6(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = self.headers["Host"].encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = V6(("::1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        result = prober.check(service(url=f"http://[::1]:{port}/", expect_body=f"[::1]:{port}"))
+        assert result.ok, result.error
+    finally:
+        server.shutdown()
+        server.server_close()
