@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from ops.probes import Prober
-from tests.servers.drip import DripServer
 from tests.integration.processes import ROOT
+from tests.servers.drip import DripServer
 from tests.support import make_settings, wait_for
 
 
