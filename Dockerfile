@@ -4,10 +4,14 @@
 # For a Bytebot deployment use docker-compose.dashboard.yml (README, "Docker").
 FROM python:3.11-slim
 
+# HEALTH_CONFIG_PATH: in a container the Bytebot services are compose hostnames, never 127.0.0.1.
+# A variable, not a --config flag, so `python -m ops.bytebot_health` (docker exec, a HEALTHCHECK)
+# reads the same file as the dashboard. Mount your own file and point the variable at it to change it.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HEALTH_CONFIG_PATH=/app/config/docker.health_config.json
 
 WORKDIR /app
 

@@ -17,17 +17,53 @@ log = logging.getLogger(__name__)
 
 LOG_LIMIT = 20
 DETAIL_KEYS = ("reason", "error", "message", "detail")
+FAILED_OUTCOMES = ("action_failed", "timed_out", "interrupted")  # outcomes whose output says why
+REASON_CHARS = 120  # one line in the table; the row's title has the whole text
+
+
+def _last_line(text) -> str | None:
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
+def _reason(entry: dict, full: bool = False) -> str:
+    """Why the attempt ended so: the error or reason, then what the action printed (a command's
+    stderr, Docker's or the webhook's answer): its last line, or all of it when `full`."""
+    parts = [str(entry[k]) for k in DETAIL_KEYS if entry.get(k)]
+    output = str(entry.get("output_tail") or "").strip()
+    if output and (full or entry.get("outcome") in FAILED_OUTCOMES):
+        parts.append(output if full else _last_line(output))
+    if not parts and entry.get("outcome") == "still_down":
+        parts.append("still down after verification")
+    return ("\n" if full else " · ").join(parts)
+
+
+def _facts(entry: dict, reason: str) -> list[str]:
+    facts = []
+    if entry.get("duration_s") is not None and entry.get("outcome") != "running":
+        facts.append(f"{float(entry['duration_s']):.1f} s")
+    code = entry.get("exit_code")
+    if code not in (None, 0) and f"exit code {code}" not in reason:  # "exit code 1 · exit 1" says it twice
+        facts.append(f"exit {code}")
+    if entry.get("forced"):
+        facts.append("forced")
+    return facts
+
+
+def _short(reason: str) -> str:
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1].rstrip() + "…"
 
 
 def _detail(entry: dict) -> str:
-    parts = [str(entry[k]) for k in DETAIL_KEYS if entry.get(k)]
-    if entry.get("duration_s") is not None and entry.get("outcome") != "running":
-        parts.append(f"{float(entry['duration_s']):.1f} s")
-    if entry.get("exit_code") not in (None, 0):
-        parts.append(f"exit {entry['exit_code']}")
-    if entry.get("forced"):
-        parts.append("forced")
-    return " · ".join(parts)
+    """One line: the reason (cut at REASON_CHARS), duration, exit code, forced."""
+    reason = _reason(entry)
+    return " · ".join(filter(None, [_short(reason), *_facts(entry, reason)]))
+
+
+def detail_title(entry: dict) -> str:
+    """The whole reason for the row's tooltip: error, full output tail, then the facts."""
+    reason = _reason(entry, full=True)
+    return "\n".join(filter(None, [reason, " · ".join(_facts(entry, reason))]))
 
 
 def entry_view(entry: dict, tz: tzinfo) -> dict:
@@ -46,8 +82,16 @@ def entry_view(entry: dict, tz: tzinfo) -> dict:
     }
 
 
+def row_view(entry: dict, tz: tzinfo) -> dict:
+    """entry_view plus the pieces the log table lays out apart: the reason (which may be cut short
+    on screen), the facts (never cut) and the whole text for hovering."""
+    reason = _reason(entry)
+    facts = " · ".join(_facts(entry, reason))
+    return {**entry_view(entry, tz), "reason": _short(reason), "facts": facts, "detail_title": detail_title(entry)}
+
+
 def log_views(core, tz: tzinfo, service: str | None = None, limit: int = LOG_LIMIT) -> list[dict]:
-    return [entry_view(e, tz) for e in core.recovery_log.recent(limit=limit, service=service)]
+    return [row_view(e, tz) for e in core.recovery_log.recent(limit=limit, service=service)]
 
 
 def register_callbacks(app, core) -> None:

@@ -23,17 +23,38 @@ from dash_app.logs import JsonFormatter
 log = logging.getLogger("dash_app")
 
 DEMO_INTERVAL_S = 5.0  # the demo should look alive within seconds, not 40 s
+DATA_DIR_ENV = "DASHBOARD_DATA_DIR"
+DEMO_DATA_DIR = "data/demo"  # the demo's services are named like Bytebot's: their history must stay apart
+EPILOG = f"""\
+environment:
+  HEALTH_CONFIG_PATH   config file (--config wins)
+  {DATA_DIR_ENV:<20} data dir (--data-dir wins)
+  HISTORY_FILE_PATH    history file (default <data dir>/health_history.json)
+  LOG_FILE_PATH        log file, JSON lines (default <data dir>/dashboard.log)
+  DASHBOARD_API_KEY    API key (see README, Security)
+
+--demo keeps everything in {DEMO_DATA_DIR}/ (or the --data-dir / {DATA_DIR_ENV} given) and ignores
+HISTORY_FILE_PATH and LOG_FILE_PATH, so the demo fleet, named like Bytebot's services, never
+shows up in a real deployment's history or recovery log."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m dash_app", description="Mission Control: health dashboard")
+    parser = argparse.ArgumentParser(
+        prog="python -m dash_app",
+        description="Mission Control: health dashboard",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", help="config file (env HEALTH_CONFIG_PATH; default config/health_config.json)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=9993, help="HTTP port for the dashboard and /api (0 = any free)")
     parser.add_argument("--ws-port", type=int, default=9994, help="WebSocket port (0 = any free)")
     parser.add_argument("--interval", type=float, help="seconds between sweeps (overrides the config)")
     parser.add_argument("--demo", action="store_true", help="start the embedded demo fleet and monitor it")
-    parser.add_argument("--data-dir", help="where history and logs live (default data/)")
+    parser.add_argument(
+        "--data-dir",
+        help=f"where history, recovery log, state and log file live (default data/, with --demo {DEMO_DATA_DIR}/)",
+    )
     parser.add_argument(
         "--insecure", action="store_true", help="allow a non-loopback --host without any auth configured (not advised)"
     )
@@ -63,7 +84,9 @@ def load(args: argparse.Namespace, demo) -> Settings:
         data = {"services": demo.service_configs(), "interval_s": DEMO_INTERVAL_S}
         config = args.config or os.environ.get("HEALTH_CONFIG_PATH")
         if config:  # the demo replaces the services only: auth, thresholds and policy still apply
-            kept = load_settings(config).model_dump(exclude={"services", "interval_s"}, exclude_defaults=True)
+            # ... but not the deployment's recovery log: the demo's attempts stay in the demo's data dir.
+            demo_owned = {"services": True, "interval_s": True, "recovery": {"log_path"}}
+            kept = load_settings(config).model_dump(exclude=demo_owned, exclude_defaults=True)
             data = {**kept, **data}
         settings = settings_from_dict(data, "demo fleet")
     else:
@@ -114,14 +137,23 @@ def tune_malloc() -> None:
         pass  # not glibc
 
 
+def data_paths(args: argparse.Namespace, environ) -> tuple[Path, Path, Path]:
+    """(data dir, history file, log file). A flag wins over a variable: --data-dir holds history and
+    log. The demo keeps to its own dir, and HISTORY_FILE_PATH / LOG_FILE_PATH (which name a real
+    deployment's files) do not apply to it."""
+    default = DEMO_DATA_DIR if args.demo else "data"
+    data_dir = Path(args.data_dir or environ.get(DATA_DIR_ENV) or default)
+    env = {} if args.data_dir or args.demo else environ
+    history = Path(env.get("HISTORY_FILE_PATH") or data_dir / "health_history.json")
+    return data_dir, history, Path(env.get("LOG_FILE_PATH") or data_dir / "dashboard.log")
+
+
 def main(argv: list[str] | None = None) -> int:
     tune_malloc()
     args = parse_args(argv)
-    data_dir = Path(args.data_dir or "data")
-    # A flag wins over a variable: --data-dir places history and log inside it.
-    env = {} if args.data_dir else os.environ
-    setup_logging(Path(env.get("LOG_FILE_PATH") or data_dir / "dashboard.log"))
-    history_path = env.get("HISTORY_FILE_PATH") or data_dir / "health_history.json"
+    data_dir, history_path, log_path = data_paths(args, os.environ)
+    setup_logging(log_path)
+    log.info("data dir %s (history %s, log %s)", data_dir, history_path, log_path)
     demo = None
     try:
         if args.demo:

@@ -23,8 +23,22 @@ def outcome_badge(outcome: str) -> html.Span:
     return html.Span(text, className=f"badge text-bg-{colour}", **{"data-outcome": outcome})
 
 
+def detail_cell(entry: dict) -> html.Div:
+    """Why, on one line: the reason shrinks (ellipsis) before the facts do; hovering shows it all."""
+    reason, facts = entry["reason"], entry["facts"]
+    parts = [html.Span(reason, className="text-truncate mc-log-reason")] if reason else []
+    if facts:
+        parts.append(html.Span(f"· {facts}" if reason else facts, className="text-nowrap flex-shrink-0"))
+    return html.Div(
+        parts,
+        title=entry["detail_title"],
+        className="d-flex gap-1 mc-log-detail",
+        style={"maxWidth": "32rem"},
+    )
+
+
 def entry_list(entries: list[dict], show_service: bool = True, empty: str = "No recovery attempts yet.") -> html.Div:
-    """Entries (already normalised by callbacks.recovery.entry_view), newest first."""
+    """Entries (already normalised by callbacks.recovery.row_view), newest first."""
     if not entries:
         return html.Div(empty, className="text-body-secondary small py-2 mc-log-empty")
     head = ["Time", *(["Service"] if show_service else []), "Trigger", "Action", "Outcome", "Detail"]
@@ -37,7 +51,7 @@ def entry_list(entries: list[dict], show_service: bool = True, empty: str = "No 
             html.Td(e["trigger"]),
             html.Td(e["action"], className="text-nowrap"),
             html.Td(outcome_badge(e["outcome"])),
-            html.Td(e["detail"], className="mc-detail-text small"),
+            html.Td(detail_cell(e), className="mc-detail-text small"),
         ]
         rows.append(html.Tr(cells, key=e["key"], **{"data-entry": e["key"]}))
     return html.Div(

@@ -161,7 +161,10 @@ def service_config(service: TestService, **extra) -> dict:
 
 @pytest.fixture
 def dashboard(tmp_path):
-    """alpha, beta (fast) and gamma-slow (~120 ms) checked every 0.5 s; the app serves on free ports."""
+    """alpha, beta (fast) and gamma-slow (~120 ms) checked every 0.5 s; the app serves on free ports.
+
+    beta has no recovery action; the others restart through a webhook.
+    """
     from config import settings_from_dict
     from dash_app.factory import create_app
 
@@ -170,7 +173,7 @@ def dashboard(tmp_path):
         {
             "services": [
                 service_config(services["alpha"], tags=["core"]),
-                service_config(services["beta"]),
+                service_config(services["beta"], recovery={"action": "none"}),  # nothing to run
                 service_config(services["gamma-slow"], degraded_latency_ms=1000),
             ],
             "interval_s": INTERVAL_S,

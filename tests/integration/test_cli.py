@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -62,6 +63,7 @@ def test_environment_variables_place_history_and_log_and_flags_win(procs, tmp_pa
     config = config_file(tmp_path, [{"name": "web", "url": http_server.url()}], interval_s=0.3)
     env = {
         "HEALTH_CONFIG_PATH": config,
+        "DASHBOARD_DATA_DIR": str(tmp_path / "data"),  # the rest (state, session key) stays out of data/
         "HISTORY_FILE_PATH": str(tmp_path / "h.json"),
         "LOG_FILE_PATH": str(tmp_path / "app.log"),
     }
@@ -72,6 +74,32 @@ def test_environment_variables_place_history_and_log_and_flags_win(procs, tmp_pa
     app.proc.send_signal(signal.SIGTERM)
     assert app.wait(10) == 0
     assert "WebSocket on ws://" in (tmp_path / "app.log").read_text()
+    assert (tmp_path / "data" / "session_secret").exists()
+    assert not (tmp_path / "data" / "health_history.json").exists()  # HISTORY_FILE_PATH won
+
+
+def test_demo_keeps_its_own_data_dir_and_ignores_the_deployments_file_variables(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HISTORY_FILE_PATH": str(tmp_path / "real-history.json")}
+    env.pop("DASHBOARD_DATA_DIR", None)  # the default, as `make demo` runs it (cwd is a scratch checkout)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dash_app", "--demo", "--port", "0", "--ws-port", "0", "--interval", "0.5"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        history = tmp_path / "data" / "demo" / "health_history.json"
+        wait_for(lambda: history.exists() and history.read_text(), timeout=30, message="the demo's history")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["demo"]
+    assert {"dashboard.log", "session_secret"} <= {p.name for p in (tmp_path / "data" / "demo").iterdir()}
+    assert not (tmp_path / "real-history.json").exists()
 
 
 def test_port_in_use_is_one_clear_line_and_exit_1(procs, tmp_path, http_server):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import shlex
 from pathlib import Path
 
 import pytest
 import yaml
 
 from config import load_settings
-from dash_app.cli import parse_args
+from dash_app.cli import load, parse_args
+from ops import bytebot_health
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.dashboard.yml"
@@ -100,17 +103,104 @@ def test_compose_joins_the_bytebot_network_as_an_external_one(compose):
     assert compose["services"]["mission-control"]["networks"] == ["bytebot"]
 
 
-def test_compose_command_loads_the_docker_config_and_requires_an_api_key(compose):
+def image_env() -> dict[str, str]:
+    """The Dockerfile's ENV instructions as one dict (KEY=value pairs)."""
+    return dict(pair.split("=", 1) for args in args_of("ENV") for pair in shlex.split(args))
+
+
+def in_checkout(container_path: str) -> Path:
+    """A path inside the image as the repository file it was COPYed from (WORKDIR is /app)."""
+    workdir = args_of("WORKDIR")[-1]
+    relative = Path(container_path).relative_to(workdir)
+    assert any(str(relative).startswith(args.split()[-1]) for args in args_of("COPY")), f"{relative}: not COPYed"
+    return ROOT / relative
+
+
+def test_compose_command_requires_an_api_key_and_takes_the_config_from_the_environment(compose):
     service = compose["services"]["mission-control"]
     args = parse_args(python_command(service["command"]))
     assert args.host == "0.0.0.0" and not args.insecure  # auth, not --insecure, in a real deployment
     assert service["environment"]["DASHBOARD_API_KEY"].startswith("${DASHBOARD_API_KEY:?")
-    settings = load_settings(ROOT / args.config)
-    targets = {s.name: s.target for s in settings.services}
+    # --config would reach the dashboard only; `docker exec ... python -m ops.bytebot_health` reads the variable
+    assert args.config is None
+
+
+@pytest.fixture
+def container_config_path(compose, monkeypatch) -> Path:
+    """HEALTH_CONFIG_PATH as the container sees it (image ENV, then compose), set to the checkout's file."""
+    environment = {**image_env(), **compose["services"]["mission-control"]["environment"]}
+    path = in_checkout(environment["HEALTH_CONFIG_PATH"])
+    monkeypatch.setenv("HEALTH_CONFIG_PATH", str(path))
+    monkeypatch.delenv("DASHBOARD_API_KEY", raising=False)
+    return path
+
+
+def assert_compose_hostnames(services) -> None:
+    targets = {s.name: s.target for s in services}
     assert targets["bytebot-desktop"].startswith("http://bytebot-desktop:9990/")
     assert targets["bytebot-agent"].startswith("http://bytebot-agent:9991/")
-    assert targets["postgres"] == "postgres:5432"
+    assert targets["postgres"].startswith("postgresql://postgres:5432/")
     assert all("127.0.0.1" not in target for target in targets.values())  # compose hostnames, not loopback
+
+
+def test_the_dashboard_in_compose_loads_the_docker_config(compose, container_config_path):
+    assert container_config_path == ROOT / "config" / "docker.health_config.json"
+    args = parse_args(python_command(compose["services"]["mission-control"]["command"]))
+    assert_compose_hostnames(load(args, None).services)
+
+
+def test_the_one_shot_health_command_in_the_container_probes_the_same_services(container_config_path, monkeypatch):
+    probed = []
+
+    class Probed(Exception):
+        pass
+
+    def sweep(services, *_args, **_kwargs):
+        probed.extend(services)
+        raise Probed  # what it would probe is all this test needs; no Docker network here
+
+    monkeypatch.setattr(bytebot_health, "sweep", sweep)
+    with pytest.raises(Probed):
+        bytebot_health.main([])
+    assert_compose_hostnames(probed)
+
+
+def test_the_image_default_config_is_the_docker_one_for_the_demo_too():
+    assert image_env()["HEALTH_CONFIG_PATH"] == "/app/config/docker.health_config.json"
+    assert load_settings(in_checkout(image_env()["HEALTH_CONFIG_PATH"])).services
+
+
+PROXY_SETTING = "CONTAINERS=1 ALLOW_RESTARTS=1 POST=0"
+
+
+def commented_proxy() -> dict:
+    """The commented-out socket-proxy service of the compose file, uncommented and parsed."""
+    lines = COMPOSE.read_text().splitlines()
+    start = lines.index("  # docker-proxy:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("  #") or (block and not line.startswith("  #  ")):
+            break
+        block.append(line[4:])
+    return yaml.safe_load("\n".join(block))["docker-proxy"]
+
+
+def test_socket_proxy_allows_reading_and_restarting_containers_and_no_other_post():
+    proxy = commented_proxy()
+    # linuxserver's fork: its ALLOW_RESTARTS is checked before POST. In Tecnativa's image POST=0
+    # refuses restarts too, and POST=1 with CONTAINERS=1 would let a caller create containers.
+    assert proxy["image"].startswith("lscr.io/linuxserver/socket-proxy:")
+    setting = " ".join(f"{key}={value}" for key, value in proxy["environment"].items())
+    assert setting == PROXY_SETTING
+    assert proxy["volumes"] == ["/var/run/docker.sock:/var/run/docker.sock:ro"]
+    assert proxy["networks"] == ["docker-api"] and "bytebot" not in proxy["networks"]
+
+
+def test_readme_gives_the_one_socket_proxy_setting_of_the_compose_file():
+    readme = (ROOT / "README.md").read_text()
+    mentioned = {m.strip() for m in re.findall(r"`((?:[A-Z_]+=\d+ ?)+)`", readme) if "POST=" in m or "CONTAINERS=" in m}
+    assert mentioned == {PROXY_SETTING}
+    assert "lscr.io/linuxserver/socket-proxy" in readme
 
 
 def test_docker_socket_is_not_mounted_unless_the_operator_uncomments_it(compose):
