@@ -207,3 +207,12 @@ def test_docker_socket_is_not_mounted_unless_the_operator_uncomments_it(compose)
     mounts = compose["services"]["mission-control"]["volumes"]
     assert not any("docker.sock" in mount for mount in mounts)
     assert "# - /var/run/docker.sock:/var/run/docker.sock" in COMPOSE.read_text()
+
+
+def test_compose_passes_the_database_dsn_from_the_environment_never_a_literal(compose):
+    env = compose["services"]["mission-control"]["environment"]
+    settings = load_settings(in_checkout(image_env()["HEALTH_CONFIG_PATH"]))
+    dsn_vars = {s.dsn_env for s in settings.services if s.type == "postgres"}
+    assert dsn_vars == {"DATABASE_URL"}
+    assert env["DATABASE_URL"].startswith("${DATABASE_URL:?")  # required, and taken from the operator's env
+    assert "postgres:postgres@" not in COMPOSE.read_text().split("DATABASE_URL:")[1].splitlines()[0]
