@@ -40,7 +40,12 @@ def _expected(service) -> str:
 
 def probe_items(service, view: dict, interval_s: float, tz: tzinfo) -> list[tuple[str, str]]:
     """What is probed and when it counts as degraded, down and up again."""
-    kind = f"HTTP {service.method}" if service.type == "http" else "TCP connect"
+    kinds = {
+        "http": f"HTTP {service.method}",
+        "tcp": "TCP connect",
+        "postgres": f"PostgreSQL login + SELECT 1 (${service.dsn_env})",
+    }
+    kind = kinds.get(service.type, service.type)
     items = [("Probe", kind), ("Target", service.target)]
     if service.type == "http":
         items.append(("Expects", _expected(service)))

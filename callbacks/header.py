@@ -11,7 +11,7 @@ from dash import ClientsideFunction, Input, Output, State, html, no_update
 from callbacks.common import error_text
 from callbacks.summary import fleet_counts
 from layouts import ids
-from layouts.header import overall_badge
+from layouts.header import STORAGE_BANNER, overall_badge, storage_banner
 from ops.status import overall_status
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,16 @@ def clock_data(snapshot: dict, next_run: datetime | None, interval_s: float) -> 
     return {"last": last, "next": due, "interval_s": interval_s, "sweep": snapshot.get("sweep")}
 
 
+def header_parts(snapshot: dict, next_run: datetime | None, interval_s: float) -> tuple:
+    """What the header shows for one snapshot: the fleet badge, the clock, the full-disk banner."""
+    overall, counts = overall_from(snapshot)
+    return (
+        overall_badge(overall, counts),
+        clock_data(snapshot, next_run, interval_s),
+        storage_banner(snapshot.get("storage")),
+    )
+
+
 def sweep_summary(snapshot: dict, seconds: float) -> str:
     _, counts = overall_from(snapshot)
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
@@ -58,12 +68,12 @@ def register_callbacks(app, core) -> None:
     @app.callback(
         Output(ids.OVERALL, "children"),
         Output(ids.CLOCK, "data"),
+        Output(STORAGE_BANNER, "children"),
         Input(ids.LIVE, "data"),
         prevent_initial_call=True,
     )
     def render_header(snapshot):
-        overall, counts = overall_from(snapshot or {})
-        return overall_badge(overall, counts), clock_data(snapshot or {}, core.monitor.next_run, core.monitor.interval)
+        return header_parts(snapshot or {}, core.monitor.next_run, core.monitor.interval)
 
     @app.callback(
         Output(ids.LIVE, "data", allow_duplicate=True),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -15,6 +16,9 @@ from config.auth import AuthSettings
 # \Z, not $: "$" also matches before a trailing newline, which let "web\n" through.
 SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 HTTP_METHODS = ("GET", "HEAD", "POST")
+# A postgres service names the variable that holds its DSN; the credentials never sit in this file.
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
+POSTGRES_PORT = 5432
 
 
 class Strict(BaseModel):
@@ -108,11 +112,26 @@ class RecoverySettings(Strict):
         return self
 
 
+def dsn_dbname(dsn: str | None) -> str | None:
+    """The database a libpq URL or key=value DSN names, or None; never raises (it is only for display)."""
+    if not dsn:
+        return None
+    try:
+        if dsn.startswith(("postgresql://", "postgres://")):
+            name = unquote(urlsplit(dsn).path.lstrip("/"))
+        else:
+            match = re.search(r"(?:^|\s)dbname\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)
+            name = match[1].strip("'") if match else ""
+    except ValueError:
+        return None
+    return name if SERVICE_NAME_RE.match(name) else None
+
+
 class ServiceSettings(Strict):
     """One monitored service: where it is, how to probe it, what counts as healthy."""
 
     name: str
-    type: Literal["http", "tcp"] | None = None
+    type: Literal["http", "tcp", "postgres"] | None = None
     host: str = "127.0.0.1"
     port: int | None = Field(default=None, ge=1, le=65535)
     health_endpoint: str | None = None
@@ -127,6 +146,7 @@ class ServiceSettings(Strict):
     enabled: bool = True
     tags: tuple[str, ...] = ()
     recovery: RecoverySettings = RecoverySettings()
+    dsn_env: str | None = None  # postgres only; defaults to DATABASE_URL
 
     @field_validator("name")
     @classmethod
@@ -158,6 +178,13 @@ class ServiceSettings(Strict):
                 raise ValueError("must be an absolute http:// or https:// URL")
         return value
 
+    @field_validator("dsn_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_NAME_RE.match(value):
+            raise ValueError("must be an environment variable name (letters, digits, '_'; not starting with a digit)")
+        return value
+
     @field_validator("expected_status", mode="before")
     @classmethod
     def _status(cls, value: object) -> object:
@@ -167,6 +194,11 @@ class ServiceSettings(Strict):
     def _complete_target(self) -> ServiceSettings:
         kind = self.type or ("http" if (self.url or self.health_endpoint) else "tcp")
         object.__setattr__(self, "type", kind)
+        if kind == "postgres":
+            object.__setattr__(self, "port", self.port or POSTGRES_PORT)
+            object.__setattr__(self, "dsn_env", self.dsn_env or "DATABASE_URL")
+        elif self.dsn_env is not None:
+            raise ValueError("'dsn_env' is only for a postgres service")
         if kind == "tcp" and self.port is None:
             raise ValueError("a tcp service needs 'port'")
         if kind == "http" and not self.url and self.port is None:
@@ -178,6 +210,10 @@ class ServiceSettings(Strict):
         """What is probed, as an operator reads it: a URL or host:port."""
         if self.type == "tcp":
             return f"{self.host}:{self.port}"
+        if self.type == "postgres":
+            # Never user or password: this string is shown on the page, in the API and in webhooks.
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            return f"postgresql://{host}:{self.port}/{dsn_dbname(os.environ.get(self.dsn_env or '')) or ''}"
         if self.url:
             return self.url
         return f"http://{self.host}:{self.port}{self.health_endpoint or '/'}"

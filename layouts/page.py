@@ -64,7 +64,7 @@ def page_layout(view: dict) -> html.Div:
     return html.Div(
         [
             html.A("Skip to the services table", href="#mc-services", className="visually-hidden-focusable"),
-            header(view["overall"], view["counts"], view["clock_text"], view.get("account")),
+            header(view["overall"], view["counts"], view["clock_text"], view.get("account"), snapshot.get("storage")),
             html.Main(
                 [
                     dbc.Row(summary_cards(view["summary"]), id=ids.CARDS, className="g-2 g-md-3 mb-3"),

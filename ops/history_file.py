@@ -22,6 +22,8 @@ STATUS_INDEX = {name: i for i, name in enumerate(STATUSES)}
 NAN = float("nan")
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 TS_PREFIX = '{"ts": "'  # every line starts so; retention compares the timestamp as text
+# What a damaged line can raise: json.loads gives RecursionError on "[[[[...", arrays OverflowError.
+DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError)
 
 
 def format_ts(ts: datetime) -> str:
@@ -64,6 +66,8 @@ class Columns:
         return len(self.ts_us)
 
     def add_line(self, record: dict) -> None:
+        if not isinstance(record, dict) or not isinstance(record.get("rows"), list):
+            raise ValueError("not a sweep")
         ts = datetime.strptime(record["ts"], TS_FORMAT).replace(tzinfo=UTC)
         self.add_rows(ts, [_parse_row(row) for row in record["rows"]])  # all valid before any is kept
 
@@ -80,16 +84,28 @@ class Columns:
 
 
 def _parse_row(row: list) -> tuple:
-    service, code, *rest = row
-    rest += [None] * (3 - len(rest))
-    latency, http_status, error = rest[:3]
-    if not isinstance(service, str) or code not in STATUS_NAMES:
+    """A stored row, type-checked: a hand-edited file must fail here, not later in a view."""
+    if not isinstance(row, list) or not 2 <= len(row) <= 5:
         raise ValueError(f"bad row {row!r}")
-    if latency is not None and not isinstance(latency, (int, float)):
+    service, code, *rest = row
+    latency, http_status, error = rest + [None] * (3 - len(rest))
+    if not isinstance(service, str) or not isinstance(code, str) or code not in STATUS_NAMES:
+        raise ValueError(f"bad row {row!r}")
+    if latency is not None and not (_is_number(latency) and 0 <= latency < 1e9):
         raise ValueError(f"bad latency {latency!r}")
-    if http_status is not None and not isinstance(http_status, int):
+    if http_status is not None and not (_is_integer(http_status) and 0 <= http_status <= 999):
         raise ValueError(f"bad http status {http_status!r}")
-    return service, STATUS_NAMES[code], latency, http_status, None if error is None else str(error)
+    if error is not None and not isinstance(error, str):
+        raise ValueError(f"bad error {error!r}")
+    return service, STATUS_NAMES[code], latency, http_status, error
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)  # JSON true is no latency
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass
@@ -114,7 +130,7 @@ def read_lines(handle: BinaryIO, report: ReadReport, chunk_rows: int = 200_000) 
             continue
         try:
             columns.add_line(json.loads(raw))
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except DECODE_ERRORS:
             report.bad_lines += 1
             continue
         if len(columns) >= chunk_rows:
@@ -132,7 +148,7 @@ def legacy_records(handle: BinaryIO) -> list[dict] | None:
         return None
     try:
         records = json.load(handle)
-    except ValueError:
+    except (ValueError, RecursionError):  # "[[[[..." is no legacy file, just a damaged first line
         handle.seek(0)
         return None
     return records if isinstance(records, list) else None

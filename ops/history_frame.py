@@ -88,10 +88,10 @@ def legacy_columns(records: list[dict]) -> hf.Columns:
                 hf.STATUS_CODES.get(status, "p"),
                 record.get("latency_ms", record.get("response_time")),
                 record.get("http_status"),
-                record.get("error"),
+                None if record.get("error") is None else str(record["error"]),
             ]
             columns.add_line({"ts": hf.format_ts(ts.to_pydatetime()), "rows": [row]})
-        except (KeyError, ValueError, TypeError, AttributeError):
+        except hf.DECODE_ERRORS:
             continue
     return columns
 

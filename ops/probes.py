@@ -11,41 +11,18 @@ import logging
 import socket
 import ssl
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from config.settings import ServiceSettings
+from ops.check_result import ProbeResult
 from ops.deadline import DeadlinePassed, Watchdog, open_connection
 from ops.http_fetch import fetch
+from ops.probe_postgres import postgres_probe
 
 log = logging.getLogger(__name__)
 
 # Enough of a body to find `expect_body` in; never read an endless stream (SSE) to its end.
 MAX_BODY_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    """What one check of one service found. `status` is filled in by the status tracker."""
-
-    service: str
-    ok: bool
-    latency_ms: float | None
-    http_status: int | None
-    error: str | None
-    ts: datetime
-    status: str = "pending"
-
-    def as_dict(self) -> dict:
-        return {
-            "service": self.service,
-            "ok": self.ok,
-            "status": self.status,
-            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
-            "http_status": self.http_status,
-            "error": self.error,
-            "ts": self.ts.isoformat(),
-        }
 
 
 def timeout_text(timeout_s: float) -> str:
@@ -130,8 +107,6 @@ class Prober:
             if service.type == "tcp":
                 return tcp_probe(service, ts, timeout_s)
             if service.type == "postgres":
-                from ops.probe_postgres import postgres_probe  # here: that module imports ProbeResult from this one
-
                 return postgres_probe(service, ts, timeout_s)
             return http_probe(service, ts, timeout_s, self.watchdog)
         except Exception as exc:  # noqa: BLE001 - a bug in one probe must not kill the sweep

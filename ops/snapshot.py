@@ -40,8 +40,15 @@ def service_view(service: ServiceSettings, state: ServiceState, figures: dict, e
     return view
 
 
-def build_snapshot(now: datetime, services: list[dict], system: dict, sweep: int) -> dict:
-    """The whole snapshot; `overall` ignores disabled services and those under maintenance."""
+STORAGE_OK = {"ok": True, "error": None, "since": None}
+
+
+def build_snapshot(now: datetime, services: list[dict], system: dict, sweep: int, storage: dict | None = None) -> dict:
+    """The whole snapshot; `overall` ignores disabled services and those under maintenance.
+
+    `storage` says whether the history reaches the disk ({"ok", "error", "since"}): on a full disk
+    monitoring goes on from memory, and the page says so instead of silently losing history.
+    """
     statuses = [s["status"] for s in services if s["enabled"]]
     # Announced downtime is not news: a service in maintenance does not turn the fleet red.
     watched = [s["status"] for s in services if s["enabled"] and not s.get("maintenance")]
@@ -55,4 +62,5 @@ def build_snapshot(now: datetime, services: list[dict], system: dict, sweep: int
         "counts": counts,
         "services": services,
         "system": system,
+        "storage": storage or STORAGE_OK,
     }

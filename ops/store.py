@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ops import history_file as hf
+from ops.append_file import AppendFile, WriteHealth, describe
 from ops.history_frame import (
     concat_frames,
     empty_frame,
@@ -26,6 +27,9 @@ from ops.probes import ProbeResult
 log = logging.getLogger(__name__)
 
 COMPACT_EVERY = timedelta(hours=1)
+# Sweeps kept for the file while it cannot be written (they stay in the frame regardless): 8 MiB is
+# about a week of 10 services at a 40 s interval; older ones beyond that are given up on, oldest first.
+MAX_HELD_BYTES = 8 << 20
 
 
 class HistoryStore:
@@ -37,7 +41,7 @@ class HistoryStore:
         self._lock = threading.RLock()
         self._frame = empty_frame()
         self._pending: list[hf.Columns] = []
-        self._file = None
+        self._out: AppendFile | None = None  # the file, from load() to close(); memory only without it
         self._last_compaction = datetime.now(UTC) - COMPACT_EVERY  # the first append compacts what load left
         self._compactor: threading.Thread | None = None
         self._compact_lock = threading.Lock()
@@ -50,7 +54,7 @@ class HistoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         frames, report = self._read()
         if report.bad_lines or report.legacy:
-            self._salvage(frames, report)
+            self._salvage_or_keep(frames, report)
         elif report.torn_tail:
             self._drop_torn_tail(report.good_bytes)
         frame = concat_frames(frames)
@@ -58,7 +62,8 @@ class HistoryStore:
         self._frame = frame.iloc[start:].reset_index(drop=True)
         del frames, frame
         release_freed_memory()
-        self._file = open(self.path, "ab")  # noqa: SIM115 - held open for appends until close()
+        self._out = AppendFile(self.path, WriteHealth("history", log), MAX_HELD_BYTES)
+        self._out.open()  # a refusal (disk full) is reported; appends retry it
         log.info("history: %d rows loaded from %s", len(self._frame), self.path)
         return len(self._frame)
 
@@ -78,14 +83,36 @@ class HistoryStore:
             self._move_aside()
             return [], report
 
+    def _salvage_or_keep(self, frames: list[pd.DataFrame], report: hf.ReadReport) -> None:
+        """Salvage; on a full disk keep the file as it is (lines stay lines), or move a legacy one aside."""
+        try:
+            self._salvage(frames, report)
+            return
+        except OSError as exc:
+            self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
+            why = describe(exc)
+        if report.legacy:  # new lines cannot go after a JSON array: keep it whole, start a new file
+            aside = self._move_aside()
+            log.warning("%s: cannot convert the old format (%s): kept whole at %s", self.path, why, aside)
+            return
+        log.warning(
+            "%s: %d unreadable line(s) left in place (%s); repaired at a later start", self.path, report.bad_lines, why
+        )
+        if report.torn_tail:
+            self._drop_torn_tail(report.good_bytes)
+
     def _salvage(self, frames: list[pd.DataFrame], report: hf.ReadReport) -> None:
         """Keep the original aside, rewrite the readable rows: warn loudly, lose nothing."""
         tmp = self._write_tmp(concat_frames(frames))  # replacement first, then a copy aside, then the swap:
         aside = self._aside_path("corrupt")  # a kill at any step leaves a loadable file and the original
         try:
-            os.link(self.path, aside)
+            os.link(self.path, aside)  # needs no free space
         except OSError:
-            shutil.copy2(self.path, aside)
+            try:
+                shutil.copy2(self.path, aside)
+            except OSError:
+                aside.unlink(missing_ok=True)
+                raise
         os.replace(tmp, self.path)
         kept = sum(len(f) for f in frames)
         why = "is in the original dashboard's format" if report.legacy else f"has {report.bad_lines} unreadable line(s)"
@@ -96,9 +123,14 @@ class HistoryStore:
         aside = self._aside_path("torn")
         with open(self.path, "r+b") as handle:
             handle.seek(good_bytes)
-            aside.write_bytes(handle.read())
+            try:
+                aside.write_bytes(handle.read())
+                kept = f"kept in {aside}"
+            except OSError as exc:  # a full disk: the piece is unreadable anyway, and appends need the cut
+                aside.unlink(missing_ok=True)
+                kept = f"no copy kept ({describe(exc)})"
             handle.truncate(good_bytes)
-        log.warning("%s: dropped a partial last line (the process stopped mid-write); kept in %s", self.path, aside)
+        log.warning("%s: dropped a partial last line (the process stopped mid-write); %s", self.path, kept)
 
     def _aside_path(self, kind: str) -> Path:
         return self.path.with_name(f"{self.path.name}.{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}")
@@ -127,28 +159,31 @@ class HistoryStore:
         columns = hf.Columns()
         columns.add_rows(ts, rows)
         with self._lock:
-            if self._file is not None:
-                self._file.write(line)
-                self._file.flush()  # in the kernel now: a SIGKILL after this loses nothing
-            self._pending.append(columns)
+            self._pending.append(columns)  # memory first: the views go on even when the disk is full
+            if self._out is not None:
+                self._out.append(line)  # never raises; in the kernel after this, a SIGKILL loses nothing
         self._maybe_compact()
 
+    def storage_status(self) -> dict:
+        """{"ok", "error", "since", "unsaved_sweeps"}: whether sweeps reach the file (for the snapshot)."""
+        if self._out is None:
+            return {"ok": True, "error": None, "since": None, "unsaved_sweeps": 0}
+        return {**self._out.health.status(), "unsaved_sweeps": self._out.held}
+
     def flush(self) -> None:
-        """Push buffered bytes to disk."""
-        with self._lock:
-            if self._file is not None:
-                self._file.flush()
-                os.fsync(self._file.fileno())
+        """fsync the file (a failure is reported, not raised)."""
+        if self._out is not None:
+            self._out.sync()
 
     def close(self) -> None:
         """Wait for a running compaction, flush and close the file."""
         if self._compactor is not None:
             self._compactor.join(timeout=30)
         with self._lock:
-            if self._file is not None:
-                self.flush()
-                self._file.close()
-                self._file = None
+            out, self._out = self._out, None
+            if out is not None:
+                out.sync()
+                out.close()
 
     # -- reading -------------------------------------------------------------------------------
     def frame(self, since: datetime | None = None, service: str | None = None) -> pd.DataFrame:
@@ -189,19 +224,28 @@ class HistoryStore:
             dropped = int(self._frame["ts"].searchsorted(pd.Timestamp(cutoff)))
             if dropped:
                 self._frame = self._frame.iloc[dropped:].reset_index(drop=True)
-            offset = self._file.tell() if self._file is not None else 0
+            out = self._out
+            offset = out.offset if out is not None else 0
         cutoff_text = hf.format_ts(cutoff)
-        if self._file is not None and self._first_line_stamp() < cutoff_text:
-            self._rewrite_from(cutoff_text, offset)
+        # While writes fail, a rewrite would too: the file is trimmed by the first compaction after.
+        if out is not None and out.health.ok and self._first_line_stamp() < cutoff_text:
+            try:
+                self._rewrite_from(out, cutoff_text, offset)
+            except OSError as exc:
+                self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
+                log.warning("%s: old rows not trimmed from the file this time: %s", self.path, exc)
         release_freed_memory()
         return dropped
 
     def _first_line_stamp(self) -> str:
-        with open(self.path, "rb") as handle:
-            line = handle.readline()
+        try:
+            with open(self.path, "rb") as handle:
+                line = handle.readline()
+        except OSError:
+            return "~"
         return line[len(hf.TS_PREFIX) : len(hf.TS_PREFIX) + 27].decode("ascii", "replace") if line else "~"
 
-    def _rewrite_from(self, cutoff_text: str, offset: int) -> None:
+    def _rewrite_from(self, out: AppendFile, cutoff_text: str, offset: int) -> None:
         """Copy lines newer than the cutoff to a new file without holding the lock for long."""
         tmp = self.path.with_name(self.path.name + ".tmp")
         with open(self.path, "rb") as source, open(tmp, "wb") as target:
@@ -210,14 +254,11 @@ class HistoryStore:
                 if stamp >= cutoff_text:
                     target.write(line)
             with self._lock:  # lines appended while we copied go over too, then the swap
-                self._file.flush()
                 source.seek(offset)
-                target.write(source.read())
+                target.write(source.read(max(0, out.offset - offset)))  # whole lines only
                 target.flush()
                 os.fsync(target.fileno())
-                os.replace(tmp, self.path)
-                self._file.close()
-                self._file = open(self.path, "ab")  # noqa: SIM115
+                out.swap(tmp)
 
 
 def _round(latency: float | None) -> float | None:

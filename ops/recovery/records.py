@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,9 @@ def finished_entry(entry: dict, times: AttemptTimes, wall: float) -> dict:
 
 
 # -- the state file --------------------------------------------------------------------------------
+LATEST_WALL = 253402214400.0  # 9999-12-31: later wall times overflow datetime when a view shows them
+
+
 def save_state(path: Path | None, states: dict[str, RecoveryState]) -> None:
     """Write maintenance and open circuits (temp file + os.replace: never half a file)."""
     if path is None:
@@ -92,31 +96,85 @@ def save_state(path: Path | None, states: dict[str, RecoveryState]) -> None:
         for name, s in states.items()
         if s.maintenance or s.circuit_open
     }
+    tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps({"services": data}, indent=1), encoding="utf-8")
         os.replace(tmp, path)
-    except OSError as exc:
+    except OSError as exc:  # a full disk: the state lives on in memory, the last saved file stays whole
+        tmp.unlink(missing_ok=True)
         log.warning("%s: cannot save recovery state: %s", path, exc)
 
 
 def load_state(path: Path | None, states: dict[str, RecoveryState]) -> None:
-    """Restore maintenance and open circuits for the services still configured."""
+    """Restore maintenance and open circuits for the services still configured.
+
+    A hand-damaged file never stops the start: bad fields are ignored with a warning, good services
+    kept, and the original is copied to `<name>.corrupt-<ts>` before the next save overwrites it.
+    """
     if path is None or not path.exists():
         return
     try:
         services = json.loads(path.read_text(encoding="utf-8"))["services"]
-        for name, saved in services.items():
-            state = states.get(name)
-            if state is None:
-                continue
-            state.maintenance = bool(saved.get("maintenance"))
-            state.maintenance_until = saved.get("maintenance_until")
-            state.circuit_open = bool(saved.get("circuit_open"))
-            state.circuit_opened_at = saved.get("circuit_opened_at")
-            state.circuit_reason = saved.get("circuit_reason")
-            if state.circuit_open:
-                state.skip_reason = "circuit_open"
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        log.warning("%s: unreadable recovery state ignored: %s", path, exc)
+        if not isinstance(services, dict):
+            raise TypeError("services is not an object")
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        _set_aside(path, [f"unreadable ({type(exc).__name__}: {str(exc)[:200]})"])
+        return
+    problems: list[str] = []
+    for name, saved in services.items():
+        state = states.get(name)
+        if state is None:
+            continue
+        if not isinstance(saved, dict):
+            problems.append(f"{name}: not an object")
+            continue
+        problems += [f"{name}.{p}" for p in _restore(state, saved)]
+    if problems:
+        _set_aside(path, problems)
+
+
+def _restore(state: RecoveryState, saved: dict) -> list[str]:
+    """Copy the well-typed fields into `state`; return the names of the ignored ones."""
+    bad = []
+    fields = {
+        "maintenance": (_flag, False),
+        "maintenance_until": (_wall_time, None),
+        "circuit_open": (_flag, False),
+        "circuit_opened_at": (_wall_time, None),
+        "circuit_reason": (_text, None),
+    }
+    for key, (valid, default) in fields.items():
+        value = saved.get(key, default)
+        if not valid(value):
+            bad.append(f"{key}={str(value)[:40]}")
+            value = default  # e.g. maintenance kept on, but until switched off by hand
+        setattr(state, key, value)
+    if state.circuit_open:
+        state.skip_reason = "circuit_open"
+    return bad
+
+
+def _flag(value) -> bool:
+    return isinstance(value, bool)
+
+
+def _text(value) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _wall_time(value) -> bool:
+    """None, or seconds since the epoch that a datetime can show ("soon" and 1e308 cannot)."""
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return value is None or (is_number and 0 <= value <= LATEST_WALL)
+
+
+def _set_aside(path: Path, problems: list[str]) -> None:
+    aside = path.with_name(f"{path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}")
+    try:
+        shutil.copy2(path, aside)
+        kept = f"original copied to {aside}"
+    except OSError as exc:
+        aside.unlink(missing_ok=True)
+        kept = f"no copy kept ({exc})"
+    log.warning("%s: recovery state ignored in part: %s; %s", path, ", ".join(problems[:10]), kept)

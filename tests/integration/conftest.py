@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dash_app.factory import create_app
+from tests import postgres_cluster
 from tests.support import http_service, make_settings
 
 
@@ -18,3 +19,22 @@ def running_app(tmp_path, http_server):
     app.ws_url = f"ws://127.0.0.1:{app.ws.port}/ws"
     yield app
     app.stop()
+
+
+@pytest.fixture
+def pg_cluster():
+    """Make started throwaway PostgreSQL clusters (tests/postgres_cluster.py); all closed at the end."""
+    if not postgres_cluster.available():
+        # A failure, never a skip: a skipped test would hide the missing dependency.
+        pytest.fail(f"no PostgreSQL server binaries in {postgres_cluster.PG_BIN} (make setup-test installs them)")
+    clusters = []
+
+    def make(start: bool = True, **settings) -> postgres_cluster.PostgresCluster:
+        clusters.append(postgres_cluster.PostgresCluster(**settings))
+        if start:
+            clusters[-1].start()
+        return clusters[-1]
+
+    yield make
+    for cluster in clusters:
+        cluster.close()

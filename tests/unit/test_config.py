@@ -30,7 +30,8 @@ def test_shipped_default_is_the_bytebot_profile():
     assert by_name["bytebot-desktop"].target == "http://127.0.0.1:9990/novnc/vnc.html"
     assert by_name["bytebot-agent"].target == "http://127.0.0.1:9991/tasks?limit=1"
     assert by_name["bytebot-ui"].target == "http://127.0.0.1:9992/"
-    assert by_name["postgres"].type == "tcp" and by_name["postgres"].port == 5432
+    assert by_name["postgres"].type == "postgres" and by_name["postgres"].port == 5432
+    assert by_name["postgres"].dsn_env == "DATABASE_URL"
     assert by_name["llm-proxy"].target.endswith(":4000/health/liveliness")
     assert all("/mcp" not in s.target for s in settings.services)
     assert settings.interval_s == 40
