@@ -80,6 +80,9 @@ class RecoveryLog:
                     unterminated = not raw.endswith(b"\n")
         except FileNotFoundError:
             pass
+        except OSError as exc:  # unreadable (EIO, a file where a folder should be): start, say why
+            log.warning("%s: cannot read the recovery log (%s); starting with what is in memory", self.path, exc)
+            return len(self._entries)
         if bad:
             self._salvage(bad)
         elif unterminated:  # AppendFile.open ends it before the next entry, so that one is not glued on
