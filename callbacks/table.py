@@ -31,6 +31,7 @@ def rows_from_snapshot(snapshot: dict, tz: tzinfo) -> list[dict]:
                 "maintenance": bool(view.get("maintenance")),
                 "recovering": bool(view.get("recovering")),
                 "needs_attention": bool(view.get("needs_attention")),
+                "flapping": bool(view.get("flapping")),
                 "latency_ms": view.get("latency_ms"),
                 "uptime_1h": uptime.get("1h"),
                 "uptime_24h": uptime.get("24h"),

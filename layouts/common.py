@@ -52,7 +52,9 @@ def status_badge(status: str, **props) -> html.Span:
     return html.Span(status_text(status), className=badge_class(status), **props)
 
 
-def flag_badges(maintenance: bool = False, recovering: bool = False, needs_attention: bool = False) -> list:
+def flag_badges(
+    maintenance: bool = False, recovering: bool = False, needs_attention: bool = False, flapping: bool = False
+) -> list:
     """The recovery engine's flags, as small outlined badges next to the status."""
     flags = []
     if maintenance:
@@ -61,6 +63,8 @@ def flag_badges(maintenance: bool = False, recovering: bool = False, needs_atten
         flags.append(("recovering", "recovering", "primary", "Recovering"))
     if needs_attention:
         flags.append(("attention", "attention", "danger", "Needs attention"))
+    if flapping:  # recovered again and again: the restarts work, something keeps knocking it over
+        flags.append(("flapping", "activity", "warning", "Flapping"))
     return [
         html.Span(
             [icon(glyph), html.Span(label, className="mc-flag-text")],

@@ -36,7 +36,9 @@ def details_title(name: str, status: str, flags: dict) -> list:
     return [
         html.Span(name, className="me-2 text-break"),
         status_badge(status),
-        *flag_badges(flags.get("maintenance"), flags.get("recovering"), flags.get("needs_attention")),
+        *flag_badges(
+            flags.get("maintenance"), flags.get("recovering"), flags.get("needs_attention"), flags.get("flapping")
+        ),
     ]
 
 

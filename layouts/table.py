@@ -102,7 +102,7 @@ def table_row(row: dict, selected: bool, sweep: int | None) -> html.Tr:
     cheaper for its renderer than ~1000 in-place prop updates); assets/mission_control.js puts the
     keyboard focus back on the same row's button."""
     name = row["name"]
-    flags = (row.get("maintenance"), row.get("recovering"), row.get("needs_attention"))
+    flags = (row.get("maintenance"), row.get("recovering"), row.get("needs_attention"), row.get("flapping"))
     cells = [
         # A real button, so the row opens from the keyboard; assets/mission_control.js turns any click
         # on the row into OPEN_REQUEST (no pattern-matching input: 50 of those cost a round trip per update).

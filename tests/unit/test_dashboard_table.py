@@ -14,7 +14,7 @@ from callbacks.table import (
     sort_rows,
     table_view,
 )
-from layouts.table import ROW_HEIGHT, cell_view
+from layouts.table import ROW_HEIGHT, cell_view, table_row
 from ops.probes import ProbeResult
 from ops.store import HistoryStore
 
@@ -158,3 +158,11 @@ def test_cells_show_what_the_row_holds():
     assert text == "98.0 %" and "text-danger-emphasis" in css
     assert cell_view(row, "last_checked")[2] == "connection refused"  # the error as the cell's tooltip
     assert cell_view(row, "failures")[0] == "4"
+
+
+def test_a_flapping_service_carries_its_flag_to_the_row():
+    rows = rows_from_snapshot(snapshot(view("alpha", flapping=True), view("beta")), UTC)
+    assert [r["flapping"] for r in rows] == [True, False]
+    rendered = str(table_row(rows[0], selected=False, sweep=1))
+    assert "data-flag='flapping'" in rendered and "Flapping" in rendered
+    assert "flapping" not in str(table_row(rows[1], selected=False, sweep=1))
