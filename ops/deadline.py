@@ -17,6 +17,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+# Lookups stuck in the system resolver each hold a thread until it gives up; past this many at
+# once, a check fails at once ("DNS busy") instead of piling up more.
+MAX_STUCK_LOOKUPS = 32
+_lookups = threading.BoundedSemaphore(MAX_STUCK_LOOKUPS)
+
 
 class DeadlinePassed(TimeoutError):
     """The check's deadline passed before this step finished."""
@@ -37,6 +42,8 @@ class Watchdog:
         """While the block runs, `expire()` is called once if monotonic time reaches `deadline`."""
         entry = [expire]  # emptied when the block leaves, so a late expiry never fires
         with self._cond:
+            if self._closed:  # shutting down: nothing may start a wait that no one would end
+                raise DeadlinePassed()
             heapq.heappush(self._heap, (deadline, next(self._seq), entry))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="deadline-watchdog", daemon=True)
@@ -55,17 +62,26 @@ class Watchdog:
                 while self._heap and (self._heap[0][2][0] is None or self._heap[0][0] <= now):
                     _, _, entry = heapq.heappop(self._heap)
                     expire, entry[0] = entry[0], None
-                    if expire is not None:
-                        try:
-                            expire()  # a socket shutdown: quick, and never blocks
-                        except Exception:  # noqa: BLE001, S110 - an expiry that fails changes nothing
-                            pass
+                    self._closed_expire(expire)  # a socket shutdown: quick, and never blocks
                 self._cond.wait(self._heap[0][0] - now if self._heap else None)
 
     def close(self) -> None:
+        """Expire every guarded block now (a check still running at shutdown ends at once)."""
         with self._cond:
             self._closed = True
+            for _, _, entry in self._heap:
+                expire, entry[0] = entry[0], None
+                self._closed_expire(expire)
+            self._heap.clear()
             self._cond.notify()
+
+    @staticmethod
+    def _closed_expire(expire: Callable[[], None] | None) -> None:
+        if expire is not None:
+            try:
+                expire()
+            except Exception:  # noqa: BLE001, S110 - an expiry that fails changes nothing
+                pass
 
 
 def shutdown_quietly(sock: socket.socket | None) -> None:
@@ -95,12 +111,16 @@ def resolve(host: str, port: int, deadline: float) -> list[tuple]:
         family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
         return [(family, (host, port))]
     box: list = []
+    if not _lookups.acquire(blocking=False):
+        raise OSError(f"too many DNS lookups stuck ({MAX_STUCK_LOOKUPS}): resolver not answering")
 
     def lookup() -> None:
         try:
             box.append(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
         except OSError as exc:
             box.append(exc)
+        finally:
+            _lookups.release()
 
     # A daemon thread: a resolver stuck past the deadline costs one thread until it gives up,
     # and never holds up the check, a sweep or the process's exit.

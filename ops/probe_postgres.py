@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import psycopg
 from psycopg import pq
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from config.settings import ServiceSettings
 from ops.check_result import ProbeResult
@@ -95,8 +95,7 @@ def connection_params(service: ServiceSettings, dsn: str, timeout_s: float) -> d
     params.update(
         host=service.host,
         port=str(service.port),
-        # libpq counts whole seconds with a minimum of 2; the deadline check in postgres_probe
-        # turns an answer after timeout_s into a failure all the same.
+        # A fence only: connect_within enforces timeout_s itself (libpq counts whole seconds, 2 at least).
         connect_timeout=str(max(2, math.ceil(timeout_s))),
         options=f"{options} -c statement_timeout={timeout_ms}".strip(),
     )
@@ -142,16 +141,46 @@ def with_address(params: dict, deadline: float) -> dict:
         raise _Failed("timeout expired") from None
     except OSError:
         raise _Failed("could not translate host name") from None
-    return {**params, "hostaddr": addresses[0][1][0]}
+    # Every address, in order (libpq tries the next when one refuses): "localhost" is often ::1
+    # first, and a server listening on 127.0.0.1 only must not look down.
+    addrs = [addr[0] for _, addr in addresses]
+    return {**params, "host": ",".join([host] * len(addrs)), "hostaddr": ",".join(addrs)}
+
+
+def connect_within(params: dict, deadline: float) -> pq.PGconn:
+    """Log in without blocking past `deadline`: libpq's non-blocking connect, polled with select.
+
+    libpq's own connect_timeout counts whole seconds (2 at least), so a frozen postmaster would
+    hold a 0.5 s check for 2 s; here each wait is cut to the time left.
+    """
+    pgconn = pq.PGconn.connect_start(make_conninfo(**params).encode())
+    try:
+        poll = pq.PollingStatus.WRITING
+        while poll != pq.PollingStatus.OK:
+            if poll == pq.PollingStatus.FAILED or pgconn.status == pq.ConnStatus.BAD:
+                raise psycopg.OperationalError(pgconn.error_message.decode("utf-8", "replace"))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("timeout expired")
+            fd = pgconn.socket  # may change between polls (the next address, SSL then plain)
+            if poll == pq.PollingStatus.READING:
+                select.select([fd], [], [], remaining)
+            else:
+                select.select([], [fd], [], remaining)
+            poll = pgconn.connect_poll()
+        return pgconn
+    except BaseException:
+        pgconn.finish()
+        raise
 
 
 def query(params: dict, deadline: float) -> None:
-    """Connect (psycopg's own connect_timeout handling) and run SELECT 1 before `deadline`."""
-    conn = psycopg.connect(autocommit=True, **with_address(params, deadline))
+    """Log in and run SELECT 1, every wait cut to `deadline`."""
+    pgconn = connect_within(with_address(params, deadline), deadline)
     try:
-        select_one(conn.pgconn, deadline)
+        select_one(pgconn, deadline)
     finally:
-        conn.close()  # not `with`: its rollback would wait on a server that may not answer
+        pgconn.finish()  # closes the socket; no rollback that would wait on a server that may not answer
 
 
 def postgres_probe(service: ServiceSettings, ts: datetime, timeout_s: float | None = None) -> ProbeResult:

@@ -167,3 +167,21 @@ def test_ipv6_loopback_is_checked_with_a_bracketed_host_header(prober):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_closing_the_prober_ends_a_check_in_flight_and_refuses_new_ones():
+    prober = Prober()
+    server = DripServer(mode="body", every_s=0.05)
+    slow = service(url=server.url(), timeout_s=30, expect_body="never")
+    try:
+        box = []
+        worker = threading.Thread(target=lambda: box.append(prober.check(slow)), daemon=True)
+        worker.start()
+        wait_for(lambda: server.connections == 1, 5, message="the check to connect")
+        began = time.monotonic()
+        prober.close()  # the dashboard stops mid-sweep
+        worker.join(5)
+        assert box and not box[0].ok and time.monotonic() - began < 2  # not 30 s later
+        assert not prober.check(slow).ok  # nothing new starts a wait no one would end
+    finally:
+        server.close()
