@@ -53,6 +53,7 @@ class Monitor:
         self.status_overrides: list[Callable[[str], str | None]] = []
         self.prober: Prober = prober or Prober()
         self._in_flight: dict[str, Future] = {}
+        self._last_started: dict[str, float] = {}  # monotonic start of each service's last check
         self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="probe")
         self._figures: dict[str, dict] = {}
         self._system: dict = {}
@@ -120,10 +121,12 @@ class Monitor:
         started: dict[str, float] = {}  # when each check really began: its timeout runs from there
 
         def check(service):
-            started[service.name] = time.monotonic()
+            started[service.name] = self._last_started[service.name] = time.monotonic()
             return self.prober.check(service, ts)
 
-        for service in services:
+        # Least recently checked first: when the pool cannot start every check in time, the ones
+        # left out this sweep go first in the next, so no service keeps its old status for long.
+        for service in sorted(services, key=lambda s: self._last_started.get(s.name, float("-inf"))):
             if service.name in self._in_flight and not self._in_flight[service.name].done():
                 # Its last check has outlived its own deadline (it should not; the watchdog ends it):
                 # count a failure instead of piling up a second stuck thread.
