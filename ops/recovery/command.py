@@ -155,10 +155,14 @@ def failure_text(code: int, output: str | None) -> str:
     return f"exit code {code}: {last}"[:500] if last else f"exit code {code}"
 
 
-SECRET_NAME_RE = re.compile(r"(?i)(api_?key|secret|token|passw(or)?d)")
+SECRET_NAME_RE = re.compile(r"(?i)(api_?key|secret|token|passw(or)?d|dsn|database_url|credential)")
+# A URL with a password in it (postgresql://user:pass@host/db), whatever the variable is called.
+URL_WITH_PASSWORD_RE = re.compile(r"://[^/\s@:]*:[^/\s@]*@")
 
 
 def child_environment(environ) -> dict[str, str]:
-    """Our environment minus anything that looks like a secret (DASHBOARD_API_KEY first of all):
-    a command's output ends up in the recovery log, which the API serves."""
-    return {k: v for k, v in environ.items() if not SECRET_NAME_RE.search(k)}
+    """Our environment minus anything that looks like a secret (DASHBOARD_API_KEY, the postgres
+    check's DSN): a command's output ends up in the recovery log, which the API and page serve."""
+    return {
+        k: v for k, v in environ.items() if not SECRET_NAME_RE.search(k) and not URL_WITH_PASSWORD_RE.search(v)
+    }

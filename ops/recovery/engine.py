@@ -280,13 +280,20 @@ class RecoveryEngine:
         self._republish()
         name = f"recovery-{service.name}"
         worker = threading.Thread(target=self._attempt, args=(service, entry), name=name, daemon=True)
+        try:
+            worker.start()
+        except Exception as exc:  # noqa: BLE001 - no thread (a process at its limit): release, never wedge
+            log.warning("recovery of %s could not start: %s", service.name, exc)
+            self._finish(service, recovered=False, interrupted=True)
+            self._publish({**entry, "outcome": ACTION_FAILED, "error": f"could not start a worker thread: {exc}"})
+            return
         with self._lock:
-            self._workers[service.name] = worker
-        worker.start()
+            if service.name in self._states and self._states[service.name].running_id == entry["id"]:
+                self._workers[service.name] = worker
 
     def _attempt(self, service: ServiceSettings, entry: dict) -> None:
         """One attempt on its worker thread: act, verify, record, update the policy state."""
-        recovered = False
+        recovered = interrupted = False
         try:
             ctx = ActionContext(service, entry["trigger"], entry["attempt"], entry["id"])
             verify_kwargs = {
@@ -300,11 +307,12 @@ class RecoveryEngine:
             entry = finished_entry(entry, times, self._wall())
             if entry["outcome"] == STILL_DOWN and self._stopping.is_set():
                 entry["error"] = "verification interrupted: the dashboard is stopping"
+                interrupted = True  # we stopped looking; the service did not fail the attempt
         except Exception as exc:  # noqa: BLE001 - the bookkeeping below must run whatever happened
             log.exception("recovery attempt for %s failed", service.name)
             entry = {**entry, "outcome": ACTION_FAILED, "error": f"{type(exc).__name__}: {exc}"[:500]}
         finally:
-            event = self._finish(service, recovered)
+            event = self._finish(service, recovered, interrupted)
             if event == pol.CIRCUIT_OPENED:
                 entry["circuit_open"] = True
             elif event == pol.FLAPPING:
@@ -315,11 +323,12 @@ class RecoveryEngine:
         if recovered and self.monitor is not None:
             self.monitor.trigger_sweep()  # the views show it up now, not one interval later
 
-    def _finish(self, service: ServiceSettings, recovered: bool) -> str | None:
+    def _finish(self, service: ServiceSettings, recovered: bool, interrupted: bool = False) -> str | None:
         """Policy bookkeeping after an attempt; returns pol.CIRCUIT_OPENED, pol.FLAPPING or None."""
         with self._lock:
             st = self._states[service.name]
-            event = pol.end_attempt(st, self._clock(), self._wall(), recovered, self.limits(service))
+            limits = self.limits(service)
+            event = pol.end_attempt(st, self._clock(), self._wall(), recovered, limits, interrupted)
             self._running -= 1
             if self._workers.get(service.name) is threading.current_thread():
                 del self._workers[service.name]

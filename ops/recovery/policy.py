@@ -125,15 +125,20 @@ def begin_attempt(state: RecoveryState, now: float, entry_id: str, limits: Limit
 FLAPPING, CIRCUIT_OPENED = "flapping", "circuit_opened"
 
 
-def end_attempt(state: RecoveryState, now: float, wall_now: float, recovered: bool, limits: Limits) -> str | None:
+def end_attempt(
+    state: RecoveryState, now: float, wall_now: float, recovered: bool, limits: Limits, interrupted: bool = False
+) -> str | None:
     """After an attempt: reset the counter, push the backoff, count the outcome.
 
     Returns CIRCUIT_OPENED when this failure opened the circuit, FLAPPING when this success made
-    the service flapping, else None.
+    the service flapping, else None. An `interrupted` attempt (the dashboard stopped, or it never
+    started) counts neither way: it says nothing about the service.
     """
     state.running_id = None
     state.failures = 0
     state.skip_reason = None
+    if interrupted:
+        return None
     state.not_before = now + backoff_delay(limits, state.backoff_level)
     state.backoff_level += 1
     (state.recovered if recovered else state.failed).append(now)

@@ -115,3 +115,13 @@ def test_with_the_circuit_open_there_is_no_next_automatic_time(core_for):
     status = core.recovery.status("svc")
     assert status["needs_attention"] is True and status["failed_attempts"] == 2
     assert status["next_auto_after"] is None  # nothing will happen by itself: a person must act
+
+
+def test_a_recovery_command_never_sees_the_database_password(core_for, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres:hunter2@postgres:5432/bytebotdb")
+    monkeypatch.setenv("OTHER_DB", "postgres://app:hunter2@db/app")
+    argv = [sys.executable, "-c", "import os; print(dict(os.environ))"]
+    core = core_for([http_svc(f"http://127.0.0.1:{free_port()}/", {"action": "command", "command": argv})])
+    core.recovery.request_manual("svc")
+    entry = wait_finished(core, "svc")
+    assert "MC_SERVICE" in entry["output_tail"] and "hunter2" not in entry["output_tail"]

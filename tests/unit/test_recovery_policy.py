@@ -164,6 +164,18 @@ def test_recovery_commands_never_see_secrets_from_our_environment():
             "DB_PASSWORD": "p",
             "DOCKER_HOST": "tcp://proxy:2375",
             "MY_SECRET_THING": "s",
+            "DATABASE_URL": "postgresql://postgres:hunter2@postgres:5432/bytebotdb",
+            "BYTEBOT_DB": "postgres://app:hunter2@db/app",  # a dsn_env of any name: caught by its value
+            "HOME_PAGE": "https://example.org/a:b",  # no password in it: kept
         }
     )
-    assert env == {"PATH": "/bin", "DOCKER_HOST": "tcp://proxy:2375"}
+    assert env == {"PATH": "/bin", "DOCKER_HOST": "tcp://proxy:2375", "HOME_PAGE": "https://example.org/a:b"}
+
+
+def test_an_interrupted_attempt_counts_neither_way():
+    state = pol.RecoveryState()
+    for t in (0.0, 1.0):
+        attempt(state, now=t, recovered=False)
+    pol.begin_attempt(state, 2.0, "id-stop", LIMITS)
+    assert pol.end_attempt(state, 2.0, 1002.0, False, LIMITS, interrupted=True) is None
+    assert not state.circuit_open and len(state.failed) == 2 and state.running_id is None
