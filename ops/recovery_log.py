@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 KEEP_IN_MEMORY = 5000
 MAX_HELD_BYTES = 2 << 20  # entries waiting for a full disk (they are in memory for the views regardless)
 # Fields the views and the engine read, and the types they can handle (None is always fine).
-TEXT_FIELDS = ("time", "service", "trigger", "action", "outcome", "reason", "reason_code", "finished", "error")
+TEXT_FIELDS = (
+    "time", "service", "trigger", "action", "outcome", "reason", "reason_code", "finished", "error", "output_tail",
+)  # fmt: skip
 INT_FIELDS = ("attempt", "exit_code")
 NUMBER_FIELDS = ("duration_s", "action_s", "time_to_healthy_s")
 
@@ -37,6 +39,9 @@ def entry_problem(entry) -> str | None:
             return key
     for key in NUMBER_FIELDS:
         if entry.get(key) is not None and not (_is_int(entry[key]) or isinstance(entry[key], float)):
+            return key
+    for key, value in entry.items():  # what we write is flat: a nested value would break every serialiser
+        if isinstance(value, (list, dict)):
             return key
     return None
 

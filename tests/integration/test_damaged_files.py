@@ -95,11 +95,14 @@ def test_recovery_log_with_nested_and_wrong_typed_entries_starts_and_keeps_the_g
         entry(104, attempt="2"),
         entry(105, duration_s="slow"),
         b'"just a string"\n',
+        # Deep but under json's limit: it loads, then every serialiser of the log (the API) recursed.
+        entry(106, output_tail=json.loads("[" * 900 + "]" * 900)),
+        entry(107, anything_else=json.loads("[" * 900 + "]" * 900)),
     ]
     good = [entry(1), entry(2, outcome="still_down"), entry(3, service="api")]
     (tmp_path / "recovery_log.jsonl").write_bytes(good[0] + b"".join(bad) + b"".join(good[1:]))
     app = start()
-    assert "recovery_log.jsonl: 8 unreadable line(s)" in caplog.text
+    assert "recovery_log.jsonl: 10 unreadable line(s)" in caplog.text
     assert all(line in aside(tmp_path, "recovery_log.jsonl") for line in bad)
     assert [e["id"] for e in app.core.recovery_log.recent()] == ["e3", "e2", "e1"]
     logs = app.server.test_client().get("/api/logs").get_json()
