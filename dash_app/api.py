@@ -6,14 +6,18 @@ from flask import Blueprint, Response, jsonify
 
 from dash_app.errors import ApiError
 from dash_app.openapi import openapi_document
-from dash_app.params import int_param, json_body, service_param, time_param
+from dash_app.params import (
+    DEFAULT_SWEEPS,
+    MAX_MAINTENANCE_S,
+    MAX_ROWS_LIMIT,
+    int_param,
+    json_body,
+    service_param,
+    time_param,
+)
 from ops.core import Core
 from ops.history_query import history_csv, last_sweeps, sweeps_as_records
 from ops.recovery import RecoveryConflict
-
-DEFAULT_SWEEPS = 50
-MAX_ROWS_LIMIT = 1_000_000
-MAX_MAINTENANCE_S = 30 * 86400
 
 
 def _json_text(text: str, status: int = 200) -> Response:

@@ -7,11 +7,9 @@ with `protect_reads` every read does too.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import secrets
-import time
 from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, request, session
@@ -20,59 +18,27 @@ from config.auth import AuthSettings
 from dash_app.errors import error_response
 from dash_app.login import register_login_routes
 from dash_app.ratelimit import RateLimiter
+from dash_app.sessions import (  # noqa: F401 - re-exported: callers and tests import them from here
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE_S,
+    Revocations,
+    configure_session,
+    csrf_ok,
+    ensure_csrf_token,
+    key_matches,
+    presented_key,
+    session_user,
+)
 
 log = logging.getLogger(__name__)
 
-CSRF_COOKIE = "_csrf_token"  # the cookie Dash's renderer copies into the X-CSRFToken header
-CSRF_HEADER = "X-CSRFToken"
-SESSION_COOKIE = "mc_session"
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 # Exact routes: Dash answers every other GET path (even GET /logout) with its page and its data.
 PUBLIC_ROUTES = {("/login", "GET"), ("/login", "POST"), ("/logout", "POST"), ("/_favicon.ico", "GET")}
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 DASH_UPDATE = "/_dash-update-component"
-
-
-def presented_key(headers) -> str | None:
-    """The API key a client sent: `Authorization: Bearer K` or `X-API-Key: K`."""
-    authorization = headers.get("Authorization", "")
-    if authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
-    return headers.get("X-API-Key")
-
-
-def key_matches(auth: AuthSettings, given: str | None) -> bool:
-    """Constant-time comparison with the configured key."""
-    if not auth.api_key or not given:
-        return False
-    return hmac.compare_digest(given.encode("utf-8", "replace"), auth.api_key.encode())
-
-
-REVOKED: set[str] = set()  # session ids logged out in this process (the cookie alone cannot be recalled)
-SESSION_MAX_AGE_S = 12 * 3600
-
-
-def session_user(auth: AuthSettings) -> str | None:
-    """The logged-in user of this request's session, if still configured, not logged out, not too old."""
-    user = session.get("user")
-    if user is None or session.get("sid") in REVOKED or time.time() - session.get("at", 0) > SESSION_MAX_AGE_S:
-        return None
-    if user == "api-key" and auth.api_key:
-        return user
-    return user if any(u.username == user for u in auth.users) else None
-
-
-def ensure_csrf_token() -> str:
-    """Every session gets one random token; the page echoes it back in a header."""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
-
-
-def csrf_ok() -> bool:
-    expected = session.get("csrf")
-    given = request.headers.get(CSRF_HEADER) or request.form.get("csrf", "")
-    return bool(expected) and hmac.compare_digest(str(given), str(expected))
 
 
 def requested_callback() -> str:
@@ -94,8 +60,11 @@ def action_callbacks(callback_map: dict, action_ids: Iterable[str]) -> set[str]:
 class Guard:
     """Installs the checks on one Flask app."""
 
-    def __init__(self, auth: AuthSettings, action_callbacks: Callable[[], set[str]] = set) -> None:
+    def __init__(
+        self, auth: AuthSettings, action_callbacks: Callable[[], set[str]] = set, revoked: Revocations | None = None
+    ) -> None:
         self.auth = auth
+        self.revoked = revoked if revoked is not None else Revocations()  # logged-out sessions (see /logout)
         self.action_callbacks = action_callbacks  # output keys of the Dash callbacks that change state
         self._actions_known: set[str] | None = None
         self.actions = RateLimiter(auth.actions_per_minute)
@@ -113,7 +82,7 @@ class Guard:
         if (path, "GET" if method == "HEAD" else method) in PUBLIC_ROUTES or path.startswith(PUBLIC_PREFIXES):
             return None
         by_key = key_matches(self.auth, presented_key(request.headers))
-        user = "api-key" if by_key else session_user(self.auth)
+        user = "api-key" if by_key else session_user(self.auth, self.revoked)
         changing = method in STATE_CHANGING and path != DASH_UPDATE or self._dash_action()
         if changing:
             return self._check_change(by_key, user)
@@ -131,7 +100,7 @@ class Guard:
         return requested_callback() in self._actions_known
 
     def _check_change(self, by_key: bool, user: str | None) -> Response | None:
-        wait = self.actions.hit(request.remote_addr or "?")
+        wait = self.actions.hit(client_identity(by_key, user))
         if wait is not None:
             response = error_response(429, "too many requests", {"retry_after_s": wait})
             response.headers["Retry-After"] = str(int(wait))
@@ -158,18 +127,20 @@ class Guard:
         return response
 
 
-def configure_session(app: Flask, secret_key: bytes, auth: AuthSettings) -> None:
-    """The same signed cookie on the HTTP and the WebSocket app (cookies are shared across ports)."""
-    app.secret_key = secret_key
-    app.config.update(
-        SESSION_COOKIE_NAME=SESSION_COOKIE,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=auth.secure_cookies,
-    )
+def client_identity(by_key: bool, user: str | None) -> str:
+    """The rate-limit bucket: the key holder, a logged-in user, or an anonymous client address.
+
+    Anonymous traffic never fills an authenticated caller's bucket. The address is the peer's, or
+    the client's from X-Forwarded-For only when the peer is a trusted proxy (dash_app/proxies.py).
+    """
+    if by_key:
+        return "key"
+    if user is not None:
+        return f"user:{user}"
+    return f"addr:{request.remote_addr or '?'}"
 
 
-def ws_allowed(auth: AuthSettings) -> Response | None:
+def ws_allowed(auth: AuthSettings, revoked: Revocations | None = None) -> Response | None:
     """The WebSocket's checks, run before the upgrade: origin, then session or token."""
     origin = request.headers.get("Origin")
     if origin and not origin_ok(origin, request.host, auth.allowed_origins):
@@ -179,7 +150,7 @@ def ws_allowed(auth: AuthSettings) -> Response | None:
     token = request.args.get("token") or presented_key(request.headers)
     if key_matches(auth, token):
         return None
-    if auth.protect_reads and session_user(auth) is None or "csrf" not in session:
+    if auth.protect_reads and session_user(auth, revoked or Revocations()) is None or "csrf" not in session:
         return error_response(401, "authentication required", {"how": "open the page, or ?token=<key>"})
     return None
 
@@ -194,7 +165,11 @@ def origin_ok(origin: str, host: str, allowed: Iterable[str]) -> bool:
 
 
 def load_or_create_secret(data_dir) -> bytes:
-    """The session-signing key, kept in the data dir (mode 0600) so logins survive a restart."""
+    """The session-signing key, kept in the data dir (mode 0600) so logins survive a restart.
+
+    If it cannot be written (a full disk), an in-memory key with a warning: logins then end at the
+    next restart, which beats a dashboard that does not start while the disk is full.
+    """
     import os
     from pathlib import Path
 
@@ -206,8 +181,14 @@ def load_or_create_secret(data_dir) -> bytes:
     except OSError:
         pass
     secret = secrets.token_bytes(48)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(secret)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secret)
+        os.replace(tmp, path)  # never a short key file: the next start would not trust it and make another
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.warning("%s: cannot save the session key (%s); using one in memory: logins end at restart", path, exc)
     return secret

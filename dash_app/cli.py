@@ -7,7 +7,6 @@ import ctypes
 import ctypes.util
 import ipaddress
 import logging
-import logging.handlers
 import os
 import signal
 import sys
@@ -18,7 +17,7 @@ from pydantic import ValidationError
 
 from config import ConfigError, Settings, load_settings, settings_from_dict
 from config.auth import AuthSettings
-from dash_app.logs import JsonFormatter
+from dash_app.logs import json_file_handler
 
 log = logging.getLogger("dash_app")
 
@@ -70,9 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def setup_logging(log_path: Path) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    rotating = logging.handlers.RotatingFileHandler(log_path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
-    rotating.setFormatter(JsonFormatter())  # the file gets JSON lines; basicConfig's format is for stderr
-    handlers.append(rotating)
+    handlers.append(json_file_handler(log_path))  # JSON lines, rotated, no traceback storm on a full disk
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per WebSocket request is noise
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -153,7 +150,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir, history_path, log_path = data_paths(args, os.environ)
     setup_logging(log_path)
-    log.info("data dir %s (history %s, log %s)", data_dir, history_path, log_path)
     demo = None
     try:
         if args.demo:
@@ -166,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(problem, file=sys.stderr)
             return 2
+        # After the config: a bad one gets its one-line error alone on stderr.
+        log.info("data dir %s (history %s, log %s)", data_dir, history_path, log_path)
         return run(args, settings, data_dir, history_path, demo)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

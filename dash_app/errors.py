@@ -42,6 +42,18 @@ def _api_methods(app: Flask) -> list[str]:
     return allowed
 
 
+def _options(app: Flask) -> Response | None:
+    """OPTIONS under /api lists the API's methods only (Dash's catch-all GET page route is not one)."""
+    allowed = _api_methods(app)
+    if not allowed:
+        return None
+    allowed += ["HEAD", "OPTIONS"] if "GET" in allowed else ["OPTIONS"]
+    return Response(status=204, headers={"Allow": ", ".join(allowed)})
+
+
+DASH_UPDATE = "/_dash-update-component"
+
+
 def _too_large() -> Response:
     return error_response(413, "request body too large", {"limit_bytes": request.max_content_length})
 
@@ -61,7 +73,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.before_request
     def _api_paths_are_never_pages() -> Response | None:
         # Dash's catch-all page route would otherwise answer unknown /api paths with HTML.
-        if not _is_api() or request.blueprint == "api":
+        if _is_api() and request.method == "OPTIONS":
+            return _options(app) or error_response(404, "no such endpoint", {"path": request.path})
+        if not _is_api() or (request.blueprint or "").split(".")[0] == "api":  # api and those nested in it
             return None
         allowed = _api_methods(app)
         if allowed:
@@ -92,5 +106,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        if request.path == DASH_UPDATE:  # a hand-made callback request Dash cannot dispatch: the caller's error
+            log.warning("bad Dash callback request from %s: %s: %s", request.remote_addr, type(exc).__name__, exc)
+            return error_response(400, "bad callback request", type(exc).__name__)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal error", type(exc).__name__)

@@ -9,13 +9,17 @@ from flask import Flask
 
 from config.settings import Settings
 from dash_app.api import api_blueprint
-from dash_app.auth import Guard, action_callbacks, load_or_create_secret
+from dash_app.auth import Guard, Revocations, action_callbacks, load_or_create_secret
 from dash_app.dashboard import HEAD_SCRIPT, build_dashboard
+from dash_app.edge import RESERVE_FDS
 from dash_app.errors import register_error_handlers
+from dash_app.hosts import HostPolicy, install_host_guard
+from dash_app.notifications_api import notifications_blueprint
 from dash_app.params import MAX_BODY_BYTES
 from dash_app.prometheus import register_prometheus
+from dash_app.proxies import TrustedProxies
 from dash_app.security import install_cross_site_guard, install_security_headers, script_hash
-from dash_app.servers import HttpServer, WebSocketServer
+from dash_app.servers import HttpServer, WebSocketServer, connection_caps
 from dash_app.ws import create_ws_app
 from layouts import ids
 from ops.core import Core
@@ -23,7 +27,9 @@ from ops.core import Core
 log = logging.getLogger(__name__)
 
 # Page controls whose clicks change state: with auth on they need a logged-in session.
-ACTION_IDS = (ids.CHECK_NOW, ids.DETAILS_CHECK, ids.RECOVER_CONFIRM, ids.CLEAR_CONFIRM, ids.MAINT_SWITCH)
+ACTION_IDS = (
+    ids.CHECK_NOW, ids.DETAILS_CHECK, ids.RECOVER_CONFIRM, ids.CLEAR_CONFIRM, ids.MAINT_SWITCH, ids.NOTIFY_TEST,
+)  # fmt: skip
 
 
 class MissionControl:
@@ -37,23 +43,36 @@ class MissionControl:
         ws_port = lambda: self.ws.port if self.ws else None  # noqa: E731 - known only once bound
         self.server = Flask("mission_control")
         self.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 (JSON under /api)
+        auth = core.settings.auth
+        self.hosts = HostPolicy(auth.allowed_hosts, auth.allowed_origins)  # serve() adds the bind address
+        self.revoked = Revocations(core.data_dir / "revoked_sessions.json")  # logouts survive a restart
+        if auth.trusted_proxies:  # client addresses (rate limits) from X-Forwarded-For of those peers only
+            self.server.wsgi_app = TrustedProxies(self.server.wsgi_app, auth.trusted_proxies)
+        install_host_guard(self.server, self.hosts)  # first of all: a rebinding page gets nothing at all
         install_cross_site_guard(self.server)  # auth or not: another site's page can change nothing
-        if core.settings.auth.enabled:  # first: nothing below answers an unauthorised request
+        if auth.enabled:  # first: nothing below answers an unauthorised request
             actions = lambda: action_callbacks(self.dash.callback_map, ACTION_IDS)  # noqa: E731
-            Guard(core.settings.auth, actions).install(self.server, secret)
+            Guard(auth, actions, self.revoked).install(self.server, secret)
         register_error_handlers(self.server)
-        self.server.register_blueprint(api_blueprint(core, ws_port=ws_port))
+        api = api_blueprint(core, ws_port=ws_port)
+        api.register_blueprint(notifications_blueprint(core))  # nested: /api/notifications, endpoints api.*
+        self.server.register_blueprint(api)
         self.metrics_registry, checks = register_prometheus(self.server, core)  # GET /metrics
         core.monitor.result_listeners.append(checks.on_result)  # after recovery's (see ops/core.py)
         self.dash = build_dashboard(self.server, core)
         install_security_headers(self.server, lambda: [*self.dash.csp_hashes(), script_hash(HEAD_SCRIPT)], ws_port)
-        self.ws_app = create_ws_app(core, secret)
+        self.ws_app = create_ws_app(core, secret, self.hosts, self.revoked)
 
     def serve(self, host: str = "127.0.0.1", port: int = 9993, ws_port: int = 9994) -> None:
         """Bind both ports (0 picks free ones), then start serving; raises PortInUse."""
-        self.http = HttpServer(self.server, host, port)
+        settings = self.core.settings
+        self.hosts.bind(host)
+        # Descriptors: the hard limit, less a reserve that clients never get (probes, files, commands).
+        caps = connection_caps(reserve=max(RESERVE_FDS, 2 * settings.max_concurrency + 128))
+        trusted = bool(settings.auth.trusted_proxies)
+        self.http = HttpServer(self.server, host, port, trust_forwarded=trusted, caps=caps)
         try:
-            self.ws = WebSocketServer(self.ws_app, host, ws_port)
+            self.ws = WebSocketServer(self.ws_app, host, ws_port, caps=caps, max_clients=settings.auth.max_ws_clients)
         except Exception:
             self.http.stop()
             raise

@@ -9,6 +9,8 @@ from html import escape
 from flask import Flask, Response, redirect, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dash_app.sessions import csrf_ok, ensure_csrf_token, key_matches
+
 # Compared against when the user name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
@@ -30,8 +32,6 @@ PAGE = """<!doctype html>
 
 
 def login_page(message: str = "", status: int = 200) -> Response:
-    from dash_app.auth import ensure_csrf_token
-
     alert = f'<div class="alert alert-danger py-2" role="alert">{escape(message)}</div>' if message else ""
     html = PAGE.format(message=alert, csrf=escape(ensure_csrf_token()))
     return Response(html, status=status, mimetype="text/html")
@@ -39,8 +39,6 @@ def login_page(message: str = "", status: int = 200) -> Response:
 
 def check_credentials(guard, username: str, password: str) -> str | None:
     """The user name that these credentials prove, or None."""
-    from dash_app.auth import key_matches
-
     if not username and key_matches(guard.auth, password):
         return "api-key"
     user = next((u for u in guard.auth.users if u.username == username), None)
@@ -50,7 +48,6 @@ def check_credentials(guard, username: str, password: str) -> str | None:
 
 def register_login_routes(app: Flask, guard) -> None:
     """GET/POST /login and POST /logout on `app`."""
-    from dash_app.auth import csrf_ok, ensure_csrf_token
 
     @app.get("/login")
     def login_form() -> Response:
@@ -58,7 +55,7 @@ def register_login_routes(app: Flask, guard) -> None:
 
     @app.post("/login")
     def login_submit() -> Response:
-        wait = guard.logins.hit(request.remote_addr or "?")
+        wait = guard.logins.hit(request.remote_addr or "?")  # the client's, via a trusted proxy only
         if wait is not None:
             response = login_page(f"Too many attempts; try again in {int(wait)} s.", 429)
             response.headers["Retry-After"] = str(int(wait))
@@ -76,9 +73,7 @@ def register_login_routes(app: Flask, guard) -> None:
     @app.post("/logout")
     def logout() -> Response:
         if csrf_ok():
-            from dash_app.auth import REVOKED
-
-            if session.get("sid"):
-                REVOKED.add(session["sid"])  # a copy of this cookie is worth nothing now
+            if session.get("sid"):  # a copy of this cookie is worth nothing now, even after a restart
+                guard.revoked.revoke(session["sid"], float(session.get("at", time.time())))
             session.clear()
         return redirect("/login")

@@ -5,6 +5,11 @@ from __future__ import annotations
 import copy
 from functools import cache
 
+from dash_app.notifications_api import LOG_MAX as NOTIFY_LOG_MAX
+from dash_app.notifications_api import MAX_WAIT_S as NOTIFY_MAX_WAIT_S
+from dash_app.notifications_openapi import NOTIFICATION_SCHEMAS, notification_paths
+from dash_app.params import DEFAULT_SWEEPS, MAX_MAINTENANCE_S, MAX_ROWS_LIMIT
+
 OPENAPI_VERSION = "3.0.3"
 LOGS_DEFAULT, LOGS_MAX = 50, 5000  # as GET /api/logs parses `limit` (dash_app/api.py)
 
@@ -71,7 +76,7 @@ SCHEMAS = {
     "ServiceView": obj(
         {
             "name": {"type": "string"},
-            "type": {"type": "string", "enum": ["http", "tcp"]},
+            "type": {"type": "string", "enum": ["http", "tcp", "postgres"]},
             "target": {"type": "string"},
             "tags": {"type": "array", "items": {"type": "string"}},
             "enabled": {"type": "boolean"},
@@ -91,6 +96,7 @@ SCHEMAS = {
             "maintenance_until": ISO_TIME,
             "recovering": {"type": "boolean"},
             "recovery_attempts": {"type": "integer", "minimum": 0},
+            "flapping": {"type": "boolean"},
             "auto_recovery": {"type": "boolean"},
         },
         required=("name", "type", "target", "enabled", "status", "latency_ms", "uptime", "latency"),
@@ -115,6 +121,16 @@ SCHEMAS = {
             "counts": obj({k: {"type": "integer", "minimum": 0} for k in ("up", "degraded", "down", "pending")}),
             "services": {"type": "array", "items": ref("ServiceView")},
             "system": ref("System"),
+            "storage": obj(
+                {
+                    "ok": {"type": "boolean"},
+                    "error": nullable("string"),
+                    "since": nullable("string"),
+                    "unsaved_sweeps": {"type": "integer", "minimum": 0},
+                },
+                required=("ok",),
+                description="Whether the history reaches the disk; on a full disk the page shows `error`.",
+            ),
         },
         description="The live state of the fleet; the WebSocket pushes the same object.",
     ),
@@ -199,6 +215,8 @@ SCHEMAS = {
             "maintenance_until": ISO_TIME,
             "recovering": {"type": "boolean"},
             "recovery_attempts": {"type": "integer", "minimum": 0},
+            "flapping": {"type": "boolean", "description": "max_attempts successful recoveries in the window"},
+            "failed_attempts": {"type": "integer", "minimum": 0, "description": "what the circuit counts"},
             "restart_failures": {"type": "integer"},
             "consecutive_failures": {"type": "integer", "minimum": 0},
             "current_id": nullable("string"),
@@ -206,7 +224,7 @@ SCHEMAS = {
             "circuit_opened_at": ISO_TIME,
             "max_attempts": {"type": "integer"},
             "next_backoff_s": {"type": "number"},
-            "next_auto_after": ISO_TIME,
+            "next_auto_after": {**ISO_TIME, "description": "null while the circuit is open or auto is off"},
         }
     ),
     "RecoveryOverview": obj(
@@ -217,6 +235,7 @@ SCHEMAS = {
             "services": {"type": "object", "additionalProperties": ref("RecoveryStatus")},
         }
     ),
+    **NOTIFICATION_SCHEMAS,
 }
 
 
@@ -361,6 +380,7 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
                 requestBody=ANY_OBJECT,
             ),
         },
+        **notification_paths(NOTIFY_LOG_MAX, NOTIFY_MAX_WAIT_S),
         "/api/openapi.json": {
             "get": _op("This document", {"200": json_response("OpenAPI 3", {"type": "object"})}),
         },
@@ -369,9 +389,6 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
 
 @cache
 def _document() -> dict:
-    # Imported here, not at the top: dash_app.api serves this document, so it imports this module.
-    from dash_app.api import DEFAULT_SWEEPS, MAX_MAINTENANCE_S, MAX_ROWS_LIMIT
-
     responses = {name: json_response(text, ref("Error")) for name, text in ERROR_RESPONSES.values()}
     responses["MethodNotAllowed"]["headers"] = {"Allow": {"schema": {"type": "string"}}}
     responses["TooManyRequests"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}

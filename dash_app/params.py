@@ -14,6 +14,10 @@ from dash_app.errors import ApiError
 # Every body this API takes is a small JSON object; larger requests get 413 (MAX_CONTENT_LENGTH). Dash's
 # callback requests carry at most the live snapshot, well under this even for a few hundred services.
 MAX_BODY_BYTES = 1024 * 1024
+# Limits of the API's parameters, here so the routes (dash_app/api.py) and their document (openapi.py) share them.
+DEFAULT_SWEEPS = 50
+MAX_ROWS_LIMIT = 1_000_000
+MAX_MAINTENANCE_S = 30 * 86400
 
 
 def int_param(name: str, default: int | None, low: int, high: int) -> int | None:

@@ -6,7 +6,14 @@ import threading
 from collections import Counter as Tally
 
 from flask import Flask, Response, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, PlatformCollector, ProcessCollector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
@@ -29,7 +36,7 @@ class CheckMetrics:
         failures = Counter(f"{PREFIX}_check_failures", "Failed checks, per service", ["service"], registry=registry)
         latency = Histogram(
             f"{PREFIX}_check_latency_seconds",
-            "Latency of checks that got an answer, per service",
+            "Latency of successful checks, per service (failed and timed-out checks are not observed)",
             ["service"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
@@ -42,7 +49,7 @@ class CheckMetrics:
         checks.inc()
         if not result.ok:
             failures.inc()
-        if result.latency_ms is not None:
+        if result.ok and result.latency_ms is not None:  # as the README defines latency: successful checks
             latency.observe(result.latency_ms / 1000.0)
 
 
@@ -67,6 +74,17 @@ class CoreCollector(Collector):
             yield self._recovery_family()
         yield from self._service_families()
         yield from self._loop_families()
+        yield self._notification_family()
+
+    def _notification_family(self) -> CounterMetricFamily:
+        family = CounterMetricFamily(
+            f"{PREFIX}_notifications",
+            "Notification sends by target and outcome (sent, retrying = a failed try, gave_up, dropped, quiet)",
+            labels=["target", "outcome"],
+        )
+        for row in self.core.notifier.overview(limit=0)["counts"]:
+            family.add_metric([row["target"], row["outcome"]], row["count"])
+        return family
 
     def _observe_new_sweeps(self) -> None:
         """Feed the histogram the sweeps finished since the last scrape.
@@ -152,6 +170,9 @@ class CoreCollector(Collector):
 
 def build_registry(core: Core) -> tuple[CollectorRegistry, CheckMetrics]:
     """A registry of this app's own, and the check counters the caller wires to the monitor."""
+    # The `_created` series double the series count and say only when the process started; this is
+    # prometheus_client's own switch (process-wide, like PROMETHEUS_DISABLE_CREATED_SERIES).
+    disable_created_metrics()
     registry = CollectorRegistry()
     checks = CheckMetrics(registry, core.service_names())
     registry.register(CoreCollector(core))

@@ -11,8 +11,9 @@ import threading
 from flask import Flask, g
 from flask_sock import Sock
 
-from dash_app.auth import configure_session, ws_allowed
+from dash_app.auth import Revocations, configure_session, ws_allowed
 from dash_app.errors import error_response
+from dash_app.hosts import HostPolicy, install_host_guard
 from ops.core import Core
 from ops.events import CLOSED
 
@@ -23,9 +24,12 @@ MAX_CLIENT_MESSAGE = 4096  # clients have nothing to say to us beyond a small he
 TOKEN_RE = re.compile(r"token=[^&\s\"']+")
 
 
-def create_ws_app(core: Core, secret_key: bytes) -> Flask:
+def create_ws_app(
+    core: Core, secret_key: bytes, hosts: HostPolicy | None = None, revoked: Revocations | None = None
+) -> Flask:
     """A small Flask app serving only /ws (it runs under Werkzeug, which flask-sock needs)."""
     app = Flask("mission_control_ws")
+    install_host_guard(app, hosts or HostPolicy())  # a rebinding page gets no upgrade
     werkzeug_log = logging.getLogger("werkzeug")
     if not any(isinstance(f, MaskTokens) for f in werkzeug_log.filters):
         werkzeug_log.addFilter(MaskTokens())
@@ -38,7 +42,7 @@ def create_ws_app(core: Core, secret_key: bytes) -> Flask:
 
     @app.before_request
     def _checks():
-        refused = ws_allowed(auth)
+        refused = ws_allowed(auth, revoked)
         if refused is None and not admitted.enter():
             refused = error_response(503, "too many WebSocket clients", {"max": auth.max_ws_clients})
         g.admitted = refused is None
