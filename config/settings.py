@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.auth import AuthSettings
+from config.notifications import NotificationSettings
 
 # A service name ends up in log lines, URLs and recovery argv: keep it to a safe alphabet so
 # that `x; rm -rf /` or `$(id)` can never be a name in the first place.
@@ -252,6 +253,7 @@ class Settings(Strict):
     max_concurrency: int = Field(default=32, ge=1, le=1024)
     recovery: RecoveryPolicy = RecoveryPolicy()
     auth: AuthSettings = AuthSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @field_validator("services")
     @classmethod
@@ -265,6 +267,13 @@ class Settings(Strict):
                 raise ValueError(f"services[{index}].name {service.name!r} is a duplicate")
             seen.add(service.name)
         return services
+
+    @model_validator(mode="after")
+    def _routes_name_services(self) -> Settings:
+        problem = self.notifications.unknown_services({s.name for s in self.services})
+        if problem:
+            raise ValueError(problem)
+        return self
 
     def service(self, name: str) -> ServiceSettings | None:
         """The service called `name`, or None."""

@@ -7,26 +7,15 @@ from pathlib import Path
 import dash
 from flask import Flask
 
-from callbacks import actions, details, export, header, recovery, summary, table
-from callbacks.common import TZ_COOKIE, request_tz
+from callbacks import actions, details, export, header, notifications, recovery, summary, table, url
+from callbacks.common import request_tz
 from callbacks.view import initial_view
+from dash_app.head import HEAD_SCRIPT
 from layouts.page import page_layout
 from ops.core import Core
 
 ASSETS = Path(__file__).with_name("assets")
-CALLBACK_MODULES = (header, summary, table, details, actions, recovery, export)
-
-# Runs in <head> before any CSS: the stored (or the system's) colour mode is set before the first
-# paint, so a dark page never flashes white; and the browser's zone goes to the server as a cookie,
-# so times on the page are the operator's own.
-HEAD_SCRIPT = (
-    "(function(){var d=document.documentElement,t=null;"
-    "try{t=localStorage.getItem('mc-theme')}catch(e){}"
-    "if(t!=='dark'&&t!=='light'){t=window.matchMedia&&matchMedia('(prefers-color-scheme: dark)').matches"
-    "?'dark':'light'}d.setAttribute('data-bs-theme',t);"
-    "try{document.cookie='" + TZ_COOKIE + "='+encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone)"
-    "+';path=/;SameSite=Lax'}catch(e){}})();"
-)
+CALLBACK_MODULES = (header, summary, table, details, actions, recovery, notifications, export, url)
 
 INDEX = f"""<!DOCTYPE html>
 <html lang="en" data-bs-theme="light">

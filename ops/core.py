@@ -10,6 +10,7 @@ from pathlib import Path
 from config.settings import Settings
 from ops.events import EventBus
 from ops.monitor import Monitor
+from ops.notify import Notifier
 from ops.probes import Prober
 from ops.recovery import RecoveryEngine
 from ops.recovery_log import RecoveryLog
@@ -45,10 +46,13 @@ class Core:
         )
         # The path of one check result: Monitor._record applies it to the live state, stores it with
         # the status the overrides give (maintenance), publishes it on the bus, then calls each
-        # listener: recovery first, then the Prometheus counters (added by dash_app/factory.py).
+        # listener: recovery first, notifications, then the Prometheus counters (dash_app/factory.py).
         self.monitor.status_overrides.append(self.recovery.status_override)
         self.monitor.view_extras.append(self.recovery.view_extra)
         self.monitor.result_listeners.append(self.recovery.on_result)
+        # Then notifications: an append to the notifier's inbox; Apprise sends on its own threads.
+        self.notifier = Notifier(settings, self.bus, self.data_dir)
+        self.monitor.result_listeners.append(self.notifier.on_result)
         self.started_at = time.time()
 
     def start(self, run_loop: bool = True) -> None:
@@ -57,6 +61,7 @@ class Core:
         self.store.load()
         self.recovery_log.load()
         self.recovery.start()  # before the first snapshot, so it shows saved maintenance/circuits
+        self.notifier.start()
         self.monitor.restore()
         if run_loop:
             self.monitor.start()
@@ -65,6 +70,7 @@ class Core:
         """Stop recoveries and the loop, flush and close the history, release every listener."""
         self.recovery.stop()  # first: no attempt may start from the last sweep
         self.monitor.stop()
+        self.notifier.stop()  # after the loop: its last results are in the inbox (unsent ones are logged)
         self.prober.close()
         self.store.close()
         self.bus.close()

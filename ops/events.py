@@ -51,8 +51,9 @@ class EventBus:
         self._subscriptions: set[Subscription] = set()
         self._lock = threading.Lock()
 
-    def subscribe(self) -> Subscription:
-        subscription = Subscription(self, self.queue_size)
+    def subscribe(self, maxlen: int | None = None) -> Subscription:
+        """A new listener; `maxlen` overrides the bus's queue size (a listener that must not miss news)."""
+        subscription = Subscription(self, maxlen or self.queue_size)
         with self._lock:
             self._subscriptions.add(subscription)
         return subscription
