@@ -166,3 +166,20 @@ def percentile(values: list[float], p: float) -> float:
 
 def env_summary() -> str:
     return f"python {sys.version.split()[0]}, {os.cpu_count()} cores"
+
+
+def watch_incident(subscription, name: str, timeout_s: float) -> tuple[float | None, dict]:
+    """Follow the bus after a kill: when `name` was first shown down (wall time, or None), and its
+    first finished recovery entry. TimeoutError if none finishes within timeout_s."""
+    detected = None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        text = subscription.get(timeout=0.5)
+        event = json.loads(text) if text else {}
+        view = event.get("service") if event.get("type") == "result" else None
+        if detected is None and view and view["name"] == name and view["status"] == "down":
+            detected = time.time()  # when the news arrived, not when its sweep began
+        entry = event.get("entry") if event.get("type") == "recovery" else None
+        if entry and entry["service"] == name and entry["outcome"] not in ("running", "skipped"):
+            return detected, entry
+    raise TimeoutError(f"no finished recovery of {name} within {timeout_s:g}s")

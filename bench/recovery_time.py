@@ -10,7 +10,6 @@ restarted it (restart), and when a verification probe found it healthy (verified
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -20,7 +19,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from common import env_summary
+from common import env_summary, watch_incident
 
 from config import settings_from_dict
 from ops.core import Core
@@ -52,18 +51,8 @@ def trial(core: Core, fleet: DemoFleet, name: str, rng: random.Random) -> dict:
     try:
         killed = time.time()
         os.kill(fleet.pid(name), signal.SIGKILL)
-        detected = None
-        deadline = time.monotonic() + TRIAL_DEADLINE_S
-        while time.monotonic() < deadline:
-            text = subscription.get(timeout=0.5)
-            event = json.loads(text) if text else {}
-            view = event.get("service") if event.get("type") == "result" else None
-            if detected is None and view and view["name"] == name and view["status"] == "down":
-                detected = time.time()  # when the news arrived, not when its sweep began
-            entry = event.get("entry") if event.get("type") == "recovery" else None
-            if entry and entry["service"] == name and entry["outcome"] not in ("running", "skipped"):
-                return figures(name, entry, killed, detected)
-        raise TimeoutError(f"no finished recovery of {name} within {TRIAL_DEADLINE_S:g}s")
+        detected, entry = watch_incident(subscription, name, TRIAL_DEADLINE_S)
+        return figures(name, entry, killed, detected)
     finally:
         subscription.close()
 

@@ -14,7 +14,6 @@ verified) and first query (a real SELECT 1 first succeeds, polled independently 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import socket
@@ -25,7 +24,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from common import env_summary
+from common import env_summary, watch_incident
 
 from config import settings_from_dict
 from ops.core import Core
@@ -99,19 +98,9 @@ def trial(core: Core, cluster: PostgresCluster, rng: random.Random) -> dict:
         killed = time.time()
         cluster.kill()
         truth = Truth(cluster)
-        detected = None
-        deadline = time.monotonic() + TRIAL_DEADLINE_S
-        while time.monotonic() < deadline:
-            text = subscription.get(timeout=0.5)
-            event = json.loads(text) if text else {}
-            view = event.get("service") if event.get("type") == "result" else None
-            if detected is None and view and view["name"] == NAME and view["status"] == "down":
-                detected = time.time()
-            entry = event.get("entry") if event.get("type") == "recovery" else None
-            if entry and entry["service"] == NAME and entry["outcome"] not in ("running", "skipped"):
-                truth.wait(TRIAL_DEADLINE_S)
-                return figures(entry, killed, detected, truth)
-        raise TimeoutError(f"no finished recovery within {TRIAL_DEADLINE_S:g}s")
+        detected, entry = watch_incident(subscription, NAME, TRIAL_DEADLINE_S)
+        truth.wait(TRIAL_DEADLINE_S)
+        return figures(entry, killed, detected, truth)
     finally:
         subscription.close()
 
