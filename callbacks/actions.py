@@ -10,19 +10,37 @@ from dash.exceptions import PreventUpdate
 from callbacks.common import clock, error_text, request_tz
 from callbacks.details import view_of
 from callbacks.header import request_sweep
+from callbacks.recovery import row_view
 from layouts import ids
 from layouts.common import fmt_ms, status_text
 from layouts.details import result_alert
+from layouts.recovery import OUTCOME_STYLE
 
 log = logging.getLogger(__name__)
 
+OUTCOME_COLOUR = {"recovered": "success", "running": "info"}  # anything else did not bring it back
+
+
+def shown_entry(shown) -> str | None:
+    """The recovery id a "Recover now" message on screen still waits for (its data-entry), if any."""
+    props = ((shown or {}).get("props") if isinstance(shown, dict) else None) or {}
+    return props.get("data-entry") if props.get("data-outcome") == "running" else None
+
+
+def outcome_text(entry: dict, tz) -> str:
+    """How a manual attempt ended, with the reason when it did not bring the service back."""
+    view = row_view(entry, tz)
+    word = OUTCOME_STYLE.get(view["outcome"], (view["outcome"].upper(), ""))[0]
+    why = " · ".join(filter(None, [view["reason"], view["facts"]]))
+    return f"Recovery of {view['service']} ({view['action']}): {word}" + (f" · {why}." if why else ".")
 
 
 def check_text(view: dict, tz) -> str:
     """What one service's fresh check found, in a sentence."""
     when = clock(view.get("last_checked"), tz)
-    text = f"Checked at {when}: {status_text(view.get('status', 'pending'))}, {fmt_ms(view.get('latency_ms'))}"
-    return text + (f" ({view['error']})." if view.get("error") else ".")
+    text = f"Checked at {when}: {status_text(view.get('status', 'pending'))}"
+    # A failed check has no latency: its error says what happened instead.
+    return text + (f" ({view['error']})." if view.get("error") else f", {fmt_ms(view.get('latency_ms'))}.")
 
 
 def maintenance_text(name: str, enabled: bool, seconds: float | None) -> str:
@@ -90,7 +108,26 @@ def register_recovery_actions(app, core) -> None:
         except Exception as exc:  # noqa: BLE001 - a conflict (or anything else) is shown, not swallowed
             return False, result_alert(f"Recovery not started: {error_text(exc)}", "warning", {"action": "recover"})
         text = f"Recovery of {name} started ({entry.get('action', 'action')}, attempt {entry.get('attempt', '?')})."
-        return False, result_alert(text, "success", {"action": "recover", "entry": entry.get("id", "")})
+        data = {"action": "recover", "entry": entry.get("id", ""), "outcome": "running"}
+        return False, result_alert(text, "info", data)
+
+    @app.callback(
+        Output(ids.DETAILS_RESULT, "children", allow_duplicate=True),
+        Input(ids.RECOVERY_EVENT, "data"),
+        Input(ids.DETAILS_RESULT, "children"),  # the attempt may have ended before its "started" arrived
+        prevent_initial_call=True,
+    )
+    def follow_recovery(_event, shown):
+        """A "Recover now" message follows its attempt to the outcome (read from the log, not the event)."""
+        entry_id = shown_entry(shown)
+        if not entry_id:
+            raise PreventUpdate
+        entry = next((e for e in core.recovery_log.recent(limit=200) if e.get("id") == entry_id), None)
+        if entry is None or entry.get("outcome") in (None, "running"):
+            raise PreventUpdate
+        outcome = str(entry["outcome"])
+        data = {"action": "recover", "entry": entry_id, "outcome": outcome}
+        return result_alert(outcome_text(entry, request_tz()), OUTCOME_COLOUR.get(outcome, "warning"), data)
 
     @app.callback(
         Output(ids.DETAILS_RESULT, "children", allow_duplicate=True),

@@ -8,11 +8,13 @@ import pandas as pd
 
 from callbacks.common import local_ms, wall_ms
 from layouts.common import STATUS_HEX, status_text
+from ops.fleet import SEVERITY, severity
 from ops.stats import UPTIME_WINDOWS
 
 WINDOWS: dict[str, timedelta] = dict(UPTIME_WINDOWS)  # "1h", "24h", "7d"
 MAX_POINTS = 1000  # per trace: 7 days at 40 s would be 15 000 SVG points
-RANK = {"up": 0, "maintenance": 1, "degraded": 2, "pending": 3, "down": 4}  # worst wins in a bucket
+# Worst wins in a bucket, by the one severity order (ops/fleet.py); a bigger rank is worse.
+RANK = {status: len(SEVERITY) - severity(status) for status in SEVERITY if status != "disabled"}
 GRID = "rgba(128,128,128,0.22)"
 
 
@@ -32,7 +34,7 @@ def downsample(frame: pd.DataFrame, span: timedelta, max_points: int = MAX_POINT
         return frame.reset_index(drop=True)
     step = max(int(span.total_seconds() / max_points), 1)
     frame["bucket"] = frame["ts"].dt.floor(f"{step}s")
-    frame["rank"] = frame["status"].map(RANK).fillna(3)
+    frame["rank"] = frame["status"].map(RANK).fillna(RANK["pending"])
     grouped = frame.groupby("bucket", sort=True)
     out = pd.DataFrame(
         {
@@ -86,8 +88,46 @@ def _timeline_traces(runs: list[tuple[str, int, int]]) -> list[dict]:
     return traces
 
 
+def with_gaps(x: list[int], columns: list[list], gap_ms: float, filler: list) -> tuple[list[int], list[list]]:
+    """x and its columns with a break (x midway, `filler` values) wherever two points lie more than
+    `gap_ms` apart: no line is drawn across time when nothing was measured (the dashboard was stopped)."""
+    out_x: list[int] = []
+    out = [[] for _ in columns]
+    for i, stamp in enumerate(x):
+        if i and stamp - x[i - 1] > gap_ms:
+            out_x.append((stamp + x[i - 1]) // 2)
+            for column, fill in zip(out, filler, strict=True):
+                column.append(fill)
+        out_x.append(stamp)
+        for column, values in zip(out, columns, strict=True):
+            column.append(values[i])
+    return out_x, out
+
+
+def window_anchor(span: timedelta, now: datetime, tz: tzinfo) -> dict:
+    """An invisible trace at both ends of the window: autorange then spans the chosen 1 h / 24 h / 7 d
+    even when the history is shorter, without an explicit range (which would beat the operator's zoom)."""
+    end = wall_ms(now, tz)
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "window",
+        "x": [end - int(span.total_seconds() * 1000), end],
+        "y": [0, 0],
+        "marker": {"opacity": 0, "size": 1},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+
+
 def detail_figure(
-    name: str, points: pd.DataFrame, window: str, now: datetime, tz: tzinfo, sweep: int | None = None
+    name: str,
+    points: pd.DataFrame,
+    window: str,
+    now: datetime,
+    tz: tzinfo,
+    sweep: int | None = None,
+    interval_s: float = 40.0,
 ) -> dict:
     """Latency line, failed checks, status timeline; x zoomable with a range slider, zoom kept on updates."""
     span = window_span(window)
@@ -97,16 +137,19 @@ def detail_figure(
     failed_at = [i for i, n in enumerate(points["failed"].tolist()) if n] if len(points) else []
     end = wall_ms(now, tz)
     with_date = "%b %d " if span > timedelta(hours=24) else ""
+    # A bucket of the downsampled chart is one "interval" too: a gap is two of the larger missing.
+    gap_ms = 2000 * max(interval_s, span.total_seconds() / MAX_POINTS if len(x) >= MAX_POINTS else 0)
+    line_x, (line_y, line_status) = with_gaps(x, [latency, statuses], gap_ms, [None, "pending"])
     data = [
         {
             "type": "scatter",
             "mode": "lines+markers" if len(x) <= 300 else "lines",
             "name": "latency",
-            "x": x,
-            "y": latency,
-            "customdata": [status_text(s) for s in statuses],
+            "x": line_x,
+            "y": line_y,
+            "customdata": [status_text(s) for s in line_status],
             "line": {"color": "#0d6efd", "width": 1.5},
-            "marker": {"size": 4, "color": [STATUS_HEX.get(s, "#6c757d") for s in statuses]},
+            "marker": {"size": 4, "color": [STATUS_HEX.get(s, "#6c757d") for s in line_status]},
             "connectgaps": False,
             "hovertemplate": f"%{{x|{with_date}%H:%M:%S}} · %{{y:.1f}} ms · %{{customdata}}<extra></extra>",
         },
@@ -122,6 +165,7 @@ def detail_figure(
             "hovertemplate": f"%{{x|{with_date}%H:%M:%S}} · FAILED · %{{customdata}}<extra></extra>",
         },
         *_timeline_traces(status_runs(x, statuses, end)),
+        window_anchor(span, now, tz),
     ]
     return {
         "data": data,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, tzinfo
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -14,7 +15,11 @@ TZ_COOKIE = "mc_tz"  # set by the inline script in the page head (dash_app/dashb
 
 
 def zone(name: str | None) -> tzinfo:
-    """The named IANA zone, or UTC for a missing or unknown name."""
+    """The named IANA zone, or UTC for a missing or unknown name.
+
+    The page's head script sends it URL-encoded ("Asia%2FTokyo"), so it is decoded first.
+    """
+    name = unquote(name) if name else name
     if not name or len(name) > 64:
         return UTC
     try:
@@ -50,6 +55,12 @@ def clock(value: str | datetime | None, tz: tzinfo, with_date: bool = False) -> 
         return None
     local = moment.astimezone(tz)
     return local.strftime("%b %d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def iso_local(value: str | datetime | None, tz: tzinfo) -> str:
+    """The moment in the operator's zone as ISO 8601 with its offset (for a title on hover); "" for none."""
+    moment = parse_iso(value) if isinstance(value, str) or value is None else value
+    return "" if moment is None else moment.astimezone(tz).isoformat(timespec="seconds")
 
 
 def local_ms(ts: pd.Series, tz: tzinfo) -> list[int]:

@@ -10,7 +10,7 @@ from dash import ClientsideFunction, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.charts import detail_figure, downsample, window_span
-from callbacks.common import clock, request_tz
+from callbacks.common import clock, iso_local, request_tz
 from callbacks.recovery import log_views
 from layouts import ids
 from layouts.common import fmt_ms
@@ -55,12 +55,15 @@ def probe_items(service, view: dict, interval_s: float, tz: tzinfo) -> list[tupl
         ("Down after", f"{service.failure_threshold} failed checks in a row"),
         ("Up again after", f"{service.success_threshold} good check(s)"),
         ("Checked every", f"{interval_s:g} s"),
-        ("Status since", clock(view.get("last_change"), tz, with_date=True) or "—"),
+        (
+            "Status since",
+            (clock(view.get("last_change"), tz, with_date=True) or "—", iso_local(view.get("last_change"), tz)),
+        ),
     ]
     recovery = service.recovery
-    action = (
-        "none" if recovery.action == "none" else f"{recovery.action} ({'automatic' if recovery.auto else 'manual'})"
-    )
+    # The engine's live switch (global and per service), not the config: it can be turned off at run time.
+    auto = view.get("auto_recovery", recovery.auto)
+    action = "none" if recovery.action == "none" else f"{recovery.action} ({'automatic' if auto else 'manual'})"
     items.append(("Recovery", action))
     if view.get("recovery_attempts") is not None:
         items.append(("Recent attempts", str(view["recovery_attempts"])))
@@ -79,8 +82,9 @@ def check_rows(frame: pd.DataFrame, tz: tzinfo, limit: int = RECENT_CHECKS) -> l
             {
                 "key": ts.isoformat(),
                 "time_text": clock(ts.to_pydatetime(), tz),
+                "time_iso": iso_local(ts.to_pydatetime(), tz),
                 "status": str(status),
-                "latency_ms": None if pd.isna(latency) else float(latency),
+                "latency_ms": None if pd.isna(latency) or not pd.isna(error) else float(latency),  # failed: no latency
                 "http_status": None if pd.isna(http_status) else int(http_status),
                 "error": None if pd.isna(error) else str(error),
             }
@@ -92,7 +96,7 @@ def chart_for(core, name: str, window: str, tz: tzinfo, sweep: int | None) -> di
     now = datetime.now(UTC)
     span = window_span(window)
     frame = core.store.frame(since=now - span, service=name)
-    return detail_figure(name, downsample(frame, span), window, now, tz, sweep)
+    return detail_figure(name, downsample(frame, span), window, now, tz, sweep, core.monitor.interval)
 
 
 def data_patch(figure: dict) -> Patch:
@@ -188,14 +192,16 @@ def register_callbacks(app, core) -> None:
         Input(ids.DETAIL_VIEW, "data"),
         Input(ids.RECOVERY_EVENT, "data"),
         State(ids.SELECTED, "data"),
+        State(ids.LIVE_CONFIG, "data"),
         prevent_initial_call=True,
     )
-    def render_panel(feed, _event, name):
+    def render_panel(feed, _event, name, config):
         service = core.settings.service(name) if name else None
         if service is None or not feed or feed.get("name") != name:
             raise PreventUpdate
         tz = request_tz()
         view = feed.get("view") or {}
+        read_only = bool((config or {}).get("read_only"))  # the same rule as the layout's (layouts.common)
         no_action = name not in core.recovery  # action "none": nothing to run, so nothing to offer
         return (
             details_title(name, view.get("status", "pending"), view),
@@ -204,7 +210,7 @@ def register_callbacks(app, core) -> None:
             recent_checks(check_rows(recent_frame(core, name), tz)),
             recovery_history(log_views(core, tz, service=name, limit=10)),
             maintenance_label(bool(view.get("maintenance"))),
-            False,
-            no_action,
+            read_only,
+            read_only or no_action,
             [] if feed.get("opened") else no_update,
         )

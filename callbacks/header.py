@@ -9,25 +9,15 @@ from datetime import datetime, timedelta
 from dash import ClientsideFunction, Input, Output, State, html, no_update
 
 from callbacks.common import error_text
-from callbacks.summary import fleet_counts
 from layouts import ids
 from layouts.header import STORAGE_BANNER, overall_badge, storage_banner
-from ops.status import overall_status
 
 log = logging.getLogger(__name__)
 
 
 def overall_from(snapshot: dict) -> tuple[str, dict]:
-    """The fleet's status recomputed from the services (a merged "result" leaves the snapshot's stale).
-
-    Like the snapshot's own: disabled services and those in maintenance do not colour the fleet.
-    """
-    services = [s for s in snapshot.get("services", []) if s.get("enabled", True)]
-    counts = fleet_counts(services)
-    watched = [s.get("status", "pending") for s in services if not s.get("maintenance")]
-    if not watched and services:
-        return "maintenance", counts  # every service is announced down: not "waiting for checks"
-    return overall_status(watched), counts
+    """The fleet's status and counts as the server computed them (ops/fleet.py); never summed here."""
+    return snapshot.get("overall") or "pending", dict(snapshot.get("counts") or {})
 
 
 def clock_data(snapshot: dict, next_run: datetime | None, interval_s: float) -> dict:
@@ -54,7 +44,7 @@ def header_parts(snapshot: dict, next_run: datetime | None, interval_s: float) -
 
 def sweep_summary(snapshot: dict, seconds: float) -> str:
     _, counts = overall_from(snapshot)
-    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()) if n)
     return f"Sweep #{snapshot.get('sweep')} done in {seconds:.1f} s: {parts or 'no services'}."
 
 

@@ -8,7 +8,7 @@ from datetime import tzinfo
 from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.common import clock, error_text, request_tz
+from callbacks.common import clock, error_text, iso_local, request_tz
 from callbacks.summary import entry_time
 from layouts import ids
 from layouts.recovery import entry_list
@@ -74,6 +74,7 @@ def entry_view(entry: dict, tz: tzinfo) -> dict:
     return {
         "key": str(entry.get("id") or f"{entry.get('service')}-{entry.get('time')}"),
         "time_text": clock(moment, tz, with_date=True) or "—",
+        "time_iso": iso_local(moment, tz),
         "service": str(entry.get("service") or "—"),
         "trigger": str(entry.get("trigger") or "—"),
         "action": f"{action} #{attempt}" if attempt else action,

@@ -15,15 +15,6 @@ HEALTHY = ("up", "degraded")
 ENTRY_TIME_KEYS = ("time", "ts", "started_at")
 
 
-def fleet_counts(services: list[dict]) -> dict[str, int]:
-    """How many enabled services are in each status."""
-    counts: dict[str, int] = {}
-    for view in services:
-        if view.get("enabled", True):
-            counts[view.get("status", "pending")] = counts.get(view.get("status", "pending"), 0) + 1
-    return counts
-
-
 def p95_latency(frame: pd.DataFrame) -> float | None:
     """p95 of the answered checks in `frame`, in ms."""
     if frame.empty:
@@ -48,13 +39,14 @@ def recoveries_since(entries: list[dict], since: datetime) -> int:
 def summary_from(snapshot: dict, frame_1h: pd.DataFrame, entries: list[dict] | None, now: datetime) -> dict:
     """Everything the cards show."""
     services = [s for s in snapshot.get("services", []) if s.get("enabled", True)]
-    counts = fleet_counts(services)
+    counts = snapshot.get("counts") or {}  # the server's one fleet rule (ops/fleet.py)
     uptimes = [s["uptime"]["24h"] for s in services if (s.get("uptime") or {}).get("24h") is not None]
     system = snapshot.get("system") or {}
     return {
         "up": sum(counts.get(s, 0) for s in HEALTHY),
         "total": len(services),
         "down": counts.get("down", 0),
+        "maintenance": counts.get("maintenance", 0),
         "uptime_24h": round(sum(uptimes) / len(uptimes), 3) if uptimes else None,
         "p95_1h": p95_latency(frame_1h),
         "recoveries_24h": None if entries is None else recoveries_since(entries, now - timedelta(hours=24)),

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, tzinfo
 from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.common import clock, request_tz
+from callbacks.common import clock, iso_local, request_tz
 from callbacks.sparklines import spark_key, spark_points, spark_since, sparkline_figure
 from layouts import ids
 from layouts.table import COLUMNS, sort_label, sort_state, spark_style, table_rows
+from ops.fleet import fleet_status, severity
 
-SEVERITY = {"down": 0, "degraded": 1, "pending": 2, "maintenance": 3, "up": 4, "disabled": 5}
 DEFAULT_SORT = {"col": "status", "dir": "asc"}
 SORT_KEYS = {key for key, _, _ in COLUMNS}
 
@@ -39,6 +39,7 @@ def rows_from_snapshot(snapshot: dict, tz: tzinfo) -> list[dict]:
                 "failures": view.get("consecutive_failures") or 0,
                 "last_checked": view.get("last_checked"),
                 "last_checked_text": clock(view.get("last_checked"), tz),
+                "last_checked_iso": iso_local(view.get("last_checked"), tz),
                 "error": view.get("error"),
             }
         )
@@ -66,7 +67,7 @@ def _sort_value(row: dict, col: str):
     if col == "name":
         return row["name"].lower()
     if col == "status":
-        return (SEVERITY.get(row["status"], 9), not row["needs_attention"], row["name"].lower())
+        return (severity(fleet_status(row)), not row["needs_attention"], row["name"].lower())
     if col == "latency":
         return row["latency_ms"]
     return row.get(col)
@@ -99,6 +100,7 @@ def table_view(
     status: str | None,
     tz: tzinfo,
     previous_key: dict | None = None,
+    interval_s: float = 40.0,
 ) -> dict:
     """Rows, count text and (when it changed) the sparkline figure; `frame_for_sparks()` reads history lazily."""
     rows = rows_from_snapshot(snapshot, tz)
@@ -107,7 +109,7 @@ def table_view(
     key = spark_key(snapshot, order, tz)
     figure = None
     if key != previous_key:
-        figure = sparkline_figure(spark_points(frame_for_sparks()), order, tz, snapshot.get("sweep"))
+        figure = sparkline_figure(spark_points(frame_for_sparks()), order, tz, snapshot.get("sweep"), interval_s)
     count = f"{len(shown)} of {len(rows)} services" if len(shown) != len(rows) else f"{len(rows)} services"
     return {"rows": shown, "order": order, "key": key, "figure": figure, "count_text": count}
 
@@ -121,8 +123,6 @@ def register_callbacks(app, core) -> None:
 
     @app.callback(
         Output(ids.SORT, "data"),
-        Output({"type": ids.SORT_BUTTON, "col": ALL}, "children"),
-        Output({"type": ids.SORT_HEADER, "col": ALL}, "aria-sort"),
         Input({"type": ids.SORT_BUTTON, "col": ALL}, "n_clicks"),
         State(ids.SORT, "data"),
         prevent_initial_call=True,
@@ -130,11 +130,21 @@ def register_callbacks(app, core) -> None:
     def sort_clicked(_clicks, sort):
         if not ctx.triggered_id or not ctx.triggered[0]["value"]:
             raise PreventUpdate
-        sort = next_sort(sort, ctx.triggered_id["col"])
+        return next_sort(sort, ctx.triggered_id["col"])
+
+    # The headers follow the SORT store, whoever set it: a click, or a deep link (?sort=name.desc).
+    @app.callback(
+        Output({"type": ids.SORT_BUTTON, "col": ALL}, "children"),
+        Output({"type": ids.SORT_HEADER, "col": ALL}, "aria-sort"),
+        Input(ids.SORT, "data"),
+        prevent_initial_call=True,
+    )
+    def sort_headers(sort):
+        sort = sort or DEFAULT_SORT
         titles = {key: text for key, text, _ in COLUMNS}
-        labels = [sort_label(o["id"]["col"], titles[o["id"]["col"]], sort) for o in ctx.outputs_list[1]]
-        aria = [sort_state(sort["col"], sort["dir"], o["id"]["col"])[1] for o in ctx.outputs_list[2]]
-        return sort, labels, aria
+        labels = [sort_label(o["id"]["col"], titles[o["id"]["col"]], sort) for o in ctx.outputs_list[0]]
+        aria = [sort_state(sort["col"], sort["dir"], o["id"]["col"])[1] for o in ctx.outputs_list[1]]
+        return labels, aria
 
     @app.callback(
         Output(ids.TABLE_BODY, "children"),
@@ -152,7 +162,9 @@ def register_callbacks(app, core) -> None:
     )
     def render_table(snapshot, sort, text, status, selected, previous_key):
         snapshot = snapshot or {}
-        view = table_view(snapshot, frame_for_sparks, sort, text, status, request_tz(), previous_key)
+        view = table_view(
+            snapshot, frame_for_sparks, sort, text, status, request_tz(), previous_key, core.monitor.interval
+        )
         rows = table_rows(view["rows"], selected, snapshot.get("sweep"))
         if view["figure"] is None:
             return rows, no_update, no_update, no_update, view["count_text"]

@@ -25,6 +25,7 @@ def initial_view(core, tz: tzinfo) -> dict:
         "",
         "all",
         tz,
+        interval_s=core.monitor.interval,
     )
     overall, counts = overall_from(snapshot)
     last = clock(snapshot.get("time"), tz)

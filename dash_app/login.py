@@ -9,16 +9,24 @@ from html import escape
 from flask import Flask, Response, redirect, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dash_app.head import HEAD_SCRIPT
 from dash_app.sessions import csrf_ok, ensure_csrf_token, key_matches
 
 # Compared against when the user name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
-PAGE = """<!doctype html>
-<html lang="en">
+# The page's own head script (the same bytes, so the CSP's hash admits it) sets the colour mode the
+# dashboard uses before the first paint: the login page follows the theme too.
+PAGE = (
+    """<!doctype html>
+<html lang="en" data-bs-theme="light">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark"><script>"""
+    + HEAD_SCRIPT.replace("{", "{{").replace("}", "}}")
+    + """</script>
 <title>Log in · Mission Control</title><link rel="stylesheet" href="/assets/00_bootstrap.min.css"></head>
-<body class="d-flex align-items-center justify-content-center" style="min-height:100vh">
+<body class="bg-body-tertiary">
+<main class="d-flex align-items-center justify-content-center" style="min-height:100vh">
 <form method="post" action="/login" class="card p-4" style="width:min(360px,92vw)">
   <h1 class="h4 mb-3">Mission Control</h1>
   {message}
@@ -28,7 +36,8 @@ PAGE = """<!doctype html>
   <label class="form-label" for="password">Password (or the API key, with no user)</label>
   <input class="form-control mb-3" id="password" name="password" type="password" autocomplete="current-password">
   <button class="btn btn-primary w-100" type="submit">Log in</button>
-</form></body></html>"""
+</form></main></body></html>"""
+)
 
 
 def login_page(message: str = "", status: int = 200) -> Response:

@@ -4,14 +4,17 @@
 
 Runs `python -m dash_app --demo` (1 s sweeps, so the sparklines fill up), asks for one manual
 recovery through the API so the recovery log has an entry, and writes docs/dashboard-light.png,
-docs/dashboard-dark.png and docs/dashboard-details.png.
+docs/dashboard-dark.png, docs/dashboard-details.png, docs/dashboard-phone.png (375 px) and
+docs/dashboard-outage.png (a demo service killed: its toasts, the favicon and the heartbeat strip).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -69,8 +72,41 @@ def recover(url: str, service: str) -> None:
         print(f"recovery request failed: {exc}", file=sys.stderr)
 
 
-def shoot(browser, url: str, scheme: str, path: Path, details: str | None = None) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme=scheme)
+def kill_demo_service(demo: subprocess.Popen, name: str) -> bool:
+    """SIGKILL the demo fleet's process for `name` (a child of our demo process): an outage to show."""
+    for child in Path("/proc").glob("[0-9]*"):
+        try:
+            status = (child / "status").read_text()
+            argv = (child / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "")
+        if parent == str(demo.pid) and b"ops.demo_service" in argv and name.encode() in argv:
+            os.kill(int(child.name), signal.SIGKILL)
+            return True
+    return False
+
+
+def shoot_outage(browser, url: str, demo: subprocess.Popen, path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#mc-spark-graph .scatterlayer .trace")
+    page.wait_for_timeout(1500)
+    if kill_demo_service(demo, "bytebot-desktop"):
+        deadline = time.monotonic() + 30
+        while not page.evaluate("document.querySelectorAll('#mc-toasts .toast').length >= 2"):
+            if time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(800)
+    page.screenshot(path=str(path))
+    context.close()
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def shoot(browser, url: str, scheme: str, path: Path, details: str | None = None, width: int = 1440) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900 if width > 800 else 812}, color_scheme=scheme)
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#mc-spark-graph .scatterlayer .trace")
@@ -84,9 +120,10 @@ def shoot(browser, url: str, scheme: str, path: Path, details: str | None = None
         page.screenshot(path=str(path))
     else:
         page.wait_for_timeout(1200)
-        page.mouse.move(5, 890)
+        page.mouse.move(5, 890 if width > 800 else 800)
         bottom = page.evaluate("document.querySelector('main').getBoundingClientRect().bottom")
-        page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": 1440, "height": min(900, bottom + 8)})
+        height = min(900 if width > 800 else 812, bottom + 8)
+        page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": width, "height": height})
     context.close()
     print(f"wrote {path.relative_to(ROOT)}")
 
@@ -108,6 +145,8 @@ def main() -> int:
                 shoot(browser, url, "light", DOCS / "dashboard-light.png")
                 shoot(browser, url, "dark", DOCS / "dashboard-dark.png")
                 shoot(browser, url, "light", DOCS / "dashboard-details.png", details="bytebot-agent")
+                shoot(browser, url, "dark", DOCS / "dashboard-phone.png", width=375)
+                shoot_outage(browser, url, proc, DOCS / "dashboard-outage.png")
                 browser.close()
         finally:
             proc.terminate()

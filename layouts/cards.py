@@ -33,7 +33,12 @@ def summary_cards(summary: dict) -> list[dbc.Col]:
     """Children of the CARDS row, from a dict made by callbacks.summary.summary_from()."""
     up, total = summary.get("up", 0), summary.get("total", 0)
     down = summary.get("down", 0)
+    maintenance = summary.get("maintenance", 0)
     fleet = f"{down} down" if down else ("all healthy" if total and up == total else f"{total - up} not up")
+    if maintenance and not down:
+        fleet = (
+            f"{maintenance} in maintenance" if up + maintenance == total else f"{fleet}, {maintenance} in maintenance"
+        )
     recoveries = summary.get("recoveries_24h")
     return [
         _card("services", "Services up", "up", f"{up} / {total}", fleet, alert=bool(down)),

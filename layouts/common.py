@@ -32,6 +32,11 @@ OVERALL_TEXT = {
 NO_VALUE = "—"
 
 
+def is_read_only(account: dict | None) -> bool:
+    """Auth on and nobody logged in: every action control is disabled (the server refuses them anyway)."""
+    return bool(account and account.get("enabled") and not account.get("user"))
+
+
 def icon(name: str, class_name: str = "") -> html.I:
     """A Bootstrap icon drawn by CSS (assets/02_icons.css); decorative, so hidden from readers."""
     return html.I(className=f"mc-icon mc-icon-{name} {class_name}".strip(), **{"aria-hidden": "true"})

@@ -42,11 +42,13 @@ def details_title(name: str, status: str, flags: dict) -> list:
     ]
 
 
-def probe_info(items: list[tuple[str, str]]) -> html.Dl:
-    """(label, value) pairs as a compact definition list."""
+def probe_info(items: list[tuple[str, str | tuple[str, str]]]) -> html.Dl:
+    """(label, value) pairs as a compact definition list; a value may be (text, title shown on hover)."""
     children = []
     for label, value in items:
-        children += [html.Dt(label, className="col-5 col-sm-4"), html.Dd(value, className="col-7 col-sm-8 text-break")]
+        text, title = value if isinstance(value, tuple) else (value, None)
+        dd = html.Dd(text, className="col-7 col-sm-8 text-break", title=title or None)
+        children += [html.Dt(label, className="col-5 col-sm-4"), dd]
     return html.Dl(children, className="row small mb-0 mc-probe")
 
 
@@ -68,7 +70,7 @@ def recent_checks(rows: list[dict]) -> html.Div:
     body = [
         html.Tr(
             [
-                html.Td(r["time_text"], className="mc-num text-nowrap"),
+                html.Td(r["time_text"], className="mc-num text-nowrap", title=r.get("time_iso") or None),
                 html.Td(status_badge(r["status"])),
                 html.Td(fmt_ms(r.get("latency_ms")), className="text-end mc-num"),
                 html.Td(NO_VALUE if r.get("http_status") is None else str(r["http_status"]), className="text-end"),
@@ -144,7 +146,7 @@ def _actions(read_only: bool) -> html.Div:
                         maintenance_label(False),
                         id=ids.MAINT_SWITCH,
                         size="sm",
-                        color="info",
+                        color="primary",
                         outline=True,
                         disabled=read_only,
                     ),
@@ -204,6 +206,7 @@ def details_panel(read_only: bool = False) -> dbc.Offcanvas:
         placement="end",
         is_open=False,
         scrollable=True,
+        labelledby=ids.DETAILS_TITLE,  # the dialog's accessible name: the service and its status
         className="mc-details",
     )
 

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.common import OVERALL_TEXT, STATUS_STYLE, icon
+from layouts.common import OVERALL_TEXT, STATUS_STYLE, icon, is_read_only
 
 # The id of the full-disk banner (kept next to its one layout and callback; see layouts/ids.py for the rest).
 STORAGE_BANNER = "mc-storage-banner"
@@ -24,7 +24,7 @@ def overall_badge(status: str, counts: dict) -> list:
     """Children of the OVERALL element: the fleet in one word plus the counts that explain it."""
     text = OVERALL_TEXT.get(status, status)
     _, colour, glyph = STATUS_STYLE.get(status, ("", "secondary", "pending"))
-    problems = [f"{counts[k]} {k}" for k in ("down", "degraded", "pending") if counts.get(k)]
+    problems = [f"{counts[k]} {k}" for k in ("down", "degraded", "pending", "maintenance") if counts.get(k)]
     return [
         html.Span([icon(glyph), text], className=f"badge text-bg-{colour} mc-overall-badge", **{"data-status": status}),
         html.Span(", ".join(problems), className="small text-body-secondary ms-2 d-none d-sm-inline"),
@@ -93,11 +93,12 @@ def account_control(account: dict | None) -> list:
 def header(
     overall: str, counts: dict, clock_text: str, account: dict | None = None, storage: dict | None = None
 ) -> html.Header:
-    read_only = bool(account and account.get("enabled") and not account.get("user"))
+    read_only = is_read_only(account)
     return html.Header(
         [
             _bar(overall, counts, clock_text, account, read_only),
             html.Div(storage_banner(storage), id=STORAGE_BANNER, className="w-100 mc-storage-banner"),
+            html.Div(id=ids.STALE_BANNER, className="d-none", role="status"),
         ],
         className="navbar bg-body-tertiary border-bottom sticky-top mc-header",
     )
@@ -106,10 +107,13 @@ def header(
 def _bar(overall: str, counts: dict, clock_text: str, account: dict | None, read_only: bool) -> html.Div:
     return html.Div(
         [
-            html.A(
-                [icon("pulse", "text-danger"), html.Span("Mission Control")],
-                href="/",
-                className="navbar-brand d-flex align-items-center gap-2 fw-semibold me-2",
+            html.H1(
+                html.A(
+                    [icon("pulse", "text-danger"), html.Span("Mission Control")],
+                    href="/",
+                    className="navbar-brand d-flex align-items-center gap-2 fw-semibold me-0",
+                ),
+                className="mb-0 me-2 mc-title",
             ),
             html.Div(
                 overall_badge(overall, counts),
@@ -121,6 +125,14 @@ def _bar(overall: str, counts: dict, clock_text: str, account: dict | None, read
             html.Div(
                 [
                     connection_badge(),
+                    html.Button(
+                        [icon("attention"), html.Span(" Alerts", className="mc-notify-text")],
+                        id=ids.NOTIFY_TOGGLE,
+                        type="button",
+                        className="btn btn-sm btn-outline-secondary text-nowrap mc-notify",
+                        title="Get a desktop notification when a service goes down, comes back or needs attention",
+                        **{"aria-pressed": "false", "aria-label": "Alerts"},
+                    ),
                     dbc.Button(
                         [icon("refresh"), " Check now"],
                         id=ids.CHECK_NOW,

@@ -15,6 +15,8 @@ DETAIL_TICK = "mc-detail-tick"  # TICK, fed only while details are open
 CHART_KEY = "mc-chart-key"  # "service|window" of the figure the details chart holds (patch only that one)
 SORT = "mc-sort"  # {"col", "dir"}
 SPARK_KEY = "mc-spark-key"  # what the sparkline figure was drawn from, so an unchanged one is not re-sent
+URL = "mc-url"  # dcc.Location: ?service=&filter=&status=&sort=&window= (deep links; Back closes the details)
+URL_SYNC = "mc-url-sync"  # a dummy the URL-writing clientside callback outputs to
 BOOT = "mc-boot"  # a dummy whose initial callback starts the live connection once the page has rendered
 
 # -- header ---------------------------------------------------------------------------------------
@@ -25,6 +27,10 @@ CONNECTION = "mc-connection"
 CHECK_NOW = "mc-check-now"
 THEME_SWITCH = "mc-theme-switch"
 TOAST = "mc-toast"
+NOTIFY_TOGGLE = "mc-notify-toggle"  # opt-in desktop notifications (assets/mission_control.js handles clicks)
+STALE_BANNER = "mc-stale-banner"  # "no live data since ..." (assets/mission_control.js shows it)
+AUTH_ALERT = "mc-auth-alert"  # an action refused with 401/403: what happened and a link to log in
+AUTH_TEXT = "mc-auth-text"
 
 # -- summary cards --------------------------------------------------------------------------------
 CARDS = "mc-cards"
@@ -70,3 +76,10 @@ LOG_RESULT = "mc-log-result"
 CLEAR_MODAL = "mc-clear-modal"
 CLEAR_CONFIRM = "mc-clear-confirm"
 CLEAR_CANCEL = "mc-clear-cancel"
+
+# -- notifications (issue 11) ---------------------------------------------------------------------
+NOTIFY_BODY = "mc-notify-body"  # the delivery log's rows
+NOTIFY_TARGET = "mc-notify-target"
+NOTIFY_TEST = "mc-notify-test"  # the test button (a state change: dash_app.factory guards it)
+NOTIFY_RESULT = "mc-notify-result"
+NOTIFY_REFRESH = "mc-notify-refresh"

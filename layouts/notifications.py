@@ -65,14 +65,9 @@ def notifications_panel(read_only: bool = False) -> dbc.Card:
     controls = [
         html.H2([icon("attention"), " Notifications"], className="h6 card-title mb-0 me-auto"),
         html.Span(id=ids.NOTIFY_RESULT, className="small text-body-secondary", role="status"),
-        dcc.Dropdown(
-            id=ids.NOTIFY_TARGET,
-            options=[],
-            placeholder="Target",
-            clearable=False,
-            searchable=False,
-            style={"minWidth": "10rem"},
-        ),
+        # A native <select>: keyboard and screen readers know it, and it fits a phone's width.
+        html.Label("Target", htmlFor=ids.NOTIFY_TARGET, className="visually-hidden"),
+        dbc.Select(id=ids.NOTIFY_TARGET, options=[], size="sm", style={"width": "auto"}),
         dbc.Button(
             [icon("bolt"), " Send test"],
             id=ids.NOTIFY_TEST,

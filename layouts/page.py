@@ -7,16 +7,24 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.cards import summary_cards
+from layouts.common import is_read_only
 from layouts.details import details_panel
 from layouts.header import CONNECTION_STATES, header
+from layouts.notifications import notifications_panel
 from layouts.recovery import recovery_panel
 from layouts.table import health_table
 
 # Read by assets/live.js: the ids it updates and how it paces itself.
-LIVE_SETTINGS = {"flush_ms": 150, "poll_ms": 3000, "offline_after_ms": 8000, "backoff_max_ms": 10000}
+LIVE_SETTINGS = {
+    "flush_ms": 150,
+    "poll_ms": 3000,
+    "offline_after_ms": 8000,
+    "backoff_max_ms": 10000,
+    "stale_grace_ms": 5000,  # data older than one interval plus this, with the socket down, is stale
+}
 
 
-def live_config() -> dict:
+def live_config(read_only: bool = False, interval_s: float = 40.0) -> dict:
     return {
         "ids": {
             "live": ids.LIVE,
@@ -24,10 +32,32 @@ def live_config() -> dict:
             "recovery": ids.RECOVERY_EVENT,
             "connection": ids.CONNECTION,
             "open": ids.OPEN_REQUEST,
+            "stale": ids.STALE_BANNER,
+            "notify": ids.NOTIFY_TOGGLE,
+            "details": ids.DETAILS,
+            "clock": ids.SWEEP_CLOCK,
+            "auth_alert": ids.AUTH_ALERT,
+            "auth_text": ids.AUTH_TEXT,
+            "dialogs": [ids.RECOVER_MODAL, ids.CLEAR_MODAL],
+            "actions": [ids.CHECK_NOW, ids.DETAILS_CHECK],  # those with a "running" state
         },
         "states": {k: {"text": t, "colour": c, "icon": i} for k, (t, c, i) in CONNECTION_STATES.items()},
+        "read_only": read_only,
+        "interval_ms": int(interval_s * 1000),
         **LIVE_SETTINGS,
     }
+
+
+def auth_alert() -> dbc.Alert:
+    """Shown by assets/mission_control.js when the server refuses an action (401/403)."""
+    return dbc.Alert(
+        [html.Span(id=ids.AUTH_TEXT), " ", html.A("Log in", href="/login", className="alert-link")],
+        id=ids.AUTH_ALERT,
+        color="warning",
+        is_open=False,
+        dismissable=True,
+        className="mc-auth-alert shadow",
+    )
 
 
 def stores(view: dict) -> list:
@@ -38,7 +68,10 @@ def stores(view: dict) -> list:
         dcc.Store(id=ids.LIVE, data=snapshot),
         dcc.Store(id=ids.TICK, data={"sweep": snapshot.get("sweep"), "time": snapshot.get("time")}),
         dcc.Store(id=ids.RECOVERY_EVENT, data={"n": 0}),
-        dcc.Store(id=ids.LIVE_CONFIG, data=live_config()),
+        dcc.Store(
+            id=ids.LIVE_CONFIG,
+            data=live_config(is_read_only(view.get("account")), (view.get("clock") or {}).get("interval_s", 40.0)),
+        ),
         dcc.Store(id=ids.CLOCK, data=view["clock"]),
         dcc.Store(id=ids.SELECTED, data=""),
         dcc.Store(id=ids.OPEN_REQUEST, data={"n": 0}),
@@ -48,6 +81,8 @@ def stores(view: dict) -> list:
         dcc.Store(id=ids.SORT, data=view["sort"]),
         dcc.Store(id=ids.SPARK_KEY, data=view["spark_key"]),
         dcc.Store(id=ids.BOOT, data=0),
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.URL_SYNC, data=0),
         dcc.Interval(id=ids.CLOCK_TIMER, interval=1000),
         dcc.Download(id=ids.DOWNLOAD),
     ]
@@ -57,7 +92,7 @@ def page_layout(view: dict) -> html.Div:
     """Header, summary cards, health table, recovery log, the details drawer and the stores."""
     snapshot = view["snapshot"]
     account = view.get("account") or {}
-    read_only = bool(account.get("enabled") and not account.get("user"))  # auth on, nobody logged in
+    read_only = is_read_only(account)
     toast = dbc.Toast(
         id=ids.TOAST, header="Mission Control", is_open=False, duration=6000, dismissable=True, className="mc-toast"
     )
@@ -81,11 +116,13 @@ def page_layout(view: dict) -> html.Div:
                         id="mc-services",
                     ),
                     recovery_panel(view["log_entries"], read_only),
+                    notifications_panel(read_only),
                 ],
                 className="container-fluid py-3 mc-main",
             ),
             details_panel(read_only),
             toast,
+            auth_alert(),
             *stores(view),
         ],
         className="mc-root",

@@ -44,7 +44,7 @@ def entry_list(entries: list[dict], show_service: bool = True, empty: str = "No 
     head = ["Time", *(["Service"] if show_service else []), "Trigger", "Action", "Outcome", "Detail"]
     rows = []
     for e in entries:
-        cells = [html.Td(e["time_text"], className="mc-num text-nowrap")]
+        cells = [html.Td(e["time_text"], className="mc-num text-nowrap", title=e.get("time_iso") or None)]
         if show_service:
             cells.append(html.Td(e["service"], className="text-nowrap"))
         cells += [
@@ -101,7 +101,15 @@ def recovery_panel(entries: list[dict], read_only: bool = False) -> dbc.Card:
                     ],
                     className="d-flex align-items-center gap-2 mb-2",
                 ),
-                html.Div(entry_list(entries), id=ids.LOG_BODY, className="mc-log"),
+                # Scrolls on its own: focusable, so the keyboard can scroll it too.
+                html.Div(
+                    entry_list(entries),
+                    id=ids.LOG_BODY,
+                    className="mc-log",
+                    tabIndex="0",
+                    role="region",
+                    **{"aria-label": "Recovery log entries"},
+                ),
                 clear_modal(),
             ]
         ),

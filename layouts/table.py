@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.common import flag_badges, fmt_ms, fmt_pct, icon, status_badge, uptime_class
+from layouts.common import flag_badges, fmt_ms, fmt_pct, icon, status_badge, status_text, uptime_class
 
 ROW_HEIGHT = 44  # px, every body row (assets/10_mission_control.css: --mc-row-h)
 HEAD_HEIGHT = 40  # px, the header row (--mc-head-h)
@@ -88,13 +88,23 @@ def cell_view(row: dict, col: str) -> tuple[str, str, str]:
     """(text, class, title) of one value cell; live updates send exactly these (no re-mount)."""
     base = f"{_COLUMN_CSS[col]} mc-num".strip()
     if col == "latency":
+        error = row.get("error")
+        if error:  # a failed check has no latency: say what failed instead
+            return error, f"{base} text-danger-emphasis mc-latency-error", error
         return fmt_ms(row.get("latency_ms")), base, ""
     if col.startswith("uptime_"):
         value = row.get(col)
         return fmt_pct(value), f"{base} {uptime_class(value)}".strip(), ""
     if col == "failures":
         return str(row.get("failures", 0)), base, ""
-    return row.get("last_checked_text") or "—", base, row.get("error") or ""
+    return row.get("last_checked_text") or "—", base, row.get("last_checked_iso") or ""
+
+
+def unknown_badge(status: str) -> html.Span:
+    """Shown instead of the status badge while the page has no live data (CSS on .mc-stale)."""
+    return html.Span(
+        "UNKNOWN", className="badge text-bg-secondary mc-badge-unknown", title=f"last known: {status_text(status)}"
+    )
 
 
 def table_row(row: dict, selected: bool, sweep: int | None) -> html.Tr:
@@ -110,7 +120,9 @@ def table_row(row: dict, selected: bool, sweep: int | None) -> html.Tr:
             html.Button(name, type="button", className="mc-row-open", title=f"{name}: {row.get('target') or ''}"),
             className="mc-name",
         ),
-        html.Td([status_badge(row["status"]), *flag_badges(*flags)], className="mc-status"),
+        html.Td(
+            [status_badge(row["status"]), *flag_badges(*flags), unknown_badge(row["status"])], className="mc-status"
+        ),
     ]
     for col in VALUE_COLUMNS:
         text, css, title = cell_view(row, col)

@@ -15,6 +15,7 @@ from pathlib import Path
 from config.settings import Settings
 from ops import stats
 from ops.events import EventBus
+from ops.fleet import fleet_summary
 from ops.probes import Prober, ProbeResult, timeout_text
 from ops.seed import states_from_history
 from ops.snapshot import build_snapshot, service_view
@@ -59,6 +60,7 @@ class Monitor:
         self._system: dict = {}
         self._snapshot: dict = {}
         self._snapshot_text = "{}"
+        self._views: dict[str, dict] = {}  # the last view of each service (snapshot or result), for the fleet rule
         self._snapshot_lock = threading.Lock()
         self._sweep_lock = threading.Lock()
         self._progress = threading.Condition()
@@ -182,7 +184,9 @@ class Monitor:
         self.checks += 1
         self.failures += 0 if stamped.ok else 1
         view = service_view(service, state, self._figures.get(service.name, {}), self._extras(service.name))
-        self.bus.publish({"type": "result", "service": view})
+        # The fleet's status and counts travel with every result, computed here by the one rule
+        # (ops/fleet.py): no view sums them itself.
+        self.bus.publish({"type": "result", "service": view, **self._fleet_with(view)})
         for listener in self.result_listeners:
             try:
                 listener(service.name, state, stamped)
@@ -215,6 +219,13 @@ class Monitor:
     def _refresh_figures(self, now: datetime) -> None:
         self._figures = stats.service_figures(self.store.frame(since=now - timedelta(days=7)), now)
 
+    def _fleet_with(self, view: dict) -> dict:
+        """The fleet summary with `view` replacing its service's last view."""
+        with self._snapshot_lock:
+            self._views[view["name"]] = view
+            views = list(self._views.values())
+        return fleet_summary(views)
+
     def _publish_snapshot(self, now: datetime) -> dict:
         views = [
             service_view(s, self.states[s.name], self._figures.get(s.name, {}), self._extras(s.name))
@@ -226,6 +237,7 @@ class Monitor:
         text = self.bus.publish(snapshot)
         with self._snapshot_lock:
             self._snapshot, self._snapshot_text = snapshot, text
+            self._views = {v["name"]: v for v in views}
         return snapshot
 
     def republish(self) -> dict:

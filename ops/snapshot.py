@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from config.settings import ServiceSettings
+from ops.fleet import fleet_summary
 from ops.stats import LATENCY_WINDOWS, UPTIME_WINDOWS
-from ops.status import ServiceState, overall_status
+from ops.status import ServiceState
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -16,6 +17,8 @@ def _iso(ts: datetime | None) -> str | None:
 def service_view(service: ServiceSettings, state: ServiceState, figures: dict, extra: dict) -> dict:
     """One service as the views show it: live state plus figures from the history."""
     result = state.last_result
+    # A failed check has no latency (a refused connection "takes" 0.7 ms): the error says what happened.
+    answered = result is not None and result.ok and result.latency_ms is not None
     uptime = figures.get("uptime", {})
     latency = figures.get("latency", {})
     view = {
@@ -25,7 +28,7 @@ def service_view(service: ServiceSettings, state: ServiceState, figures: dict, e
         "tags": list(service.tags),
         "enabled": service.enabled,
         "status": state.status if service.enabled else "disabled",
-        "latency_ms": None if result is None or result.latency_ms is None else round(result.latency_ms, 1),
+        "latency_ms": round(result.latency_ms, 1) if answered else None,
         "http_status": None if result is None else result.http_status,
         "error": None if result is None else result.error,
         "last_error": state.last_error,
@@ -44,22 +47,18 @@ STORAGE_OK = {"ok": True, "error": None, "since": None}
 
 
 def build_snapshot(now: datetime, services: list[dict], system: dict, sweep: int, storage: dict | None = None) -> dict:
-    """The whole snapshot; `overall` ignores disabled services and those under maintenance.
+    """The whole snapshot; `overall` and `counts` follow the one fleet rule (ops/fleet.py).
 
     `storage` says whether the history reaches the disk ({"ok", "error", "since"}): on a full disk
     monitoring goes on from memory, and the page says so instead of silently losing history.
     """
-    statuses = [s["status"] for s in services if s["enabled"]]
-    # Announced downtime is not news: a service in maintenance does not turn the fleet red.
-    watched = [s["status"] for s in services if s["enabled"] and not s.get("maintenance")]
-    counts = {status: statuses.count(status) for status in ("up", "degraded", "down", "pending")}
-    counts["maintenance"] = sum(1 for s in services if s["enabled"] and s.get("maintenance"))
+    fleet = fleet_summary(services)
     return {
         "type": "snapshot",
         "time": now.isoformat(),
         "sweep": sweep,
-        "overall": overall_status(watched),
-        "counts": counts,
+        "overall": fleet["overall"],
+        "counts": fleet["counts"],
         "services": services,
         "system": system,
         "storage": storage or STORAGE_OK,

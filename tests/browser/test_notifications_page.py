@@ -62,8 +62,7 @@ def test_the_panel_shows_deliveries_and_the_test_button_reports_the_outcome(brow
         wait_for(lambda: "Test message sent to hook." in result.inner_text(), what="the test's result", page=page)
         assert "[TEST] Mission Control notification test" in hook.titles()
 
-        page.locator("#mc-notify-target").click()
-        page.get_by_text("dead (json)", exact=True).click()
+        page.locator("#mc-notify-target").select_option(label="dead (json)")
         page.locator("#mc-notify-test").click()
         wait_for(lambda: "not delivered" in result.inner_text(), what="the failed test's result", page=page)
         gave_up = page.locator("#mc-notify-body tr[data-target='dead'] [data-outcome='gave_up']")

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Patch
 
 from callbacks.actions import check_text, maintenance_text
-from callbacks.charts import detail_figure, downsample, status_runs, window_span
+from callbacks.charts import detail_figure, downsample, status_runs, window_span, with_gaps
 from callbacks.details import check_rows, clicked_service, data_patch, probe_items, view_of
 from config import settings_from_dict
 from ops.probes import ProbeResult
@@ -62,15 +62,24 @@ def test_detail_figure_is_zoomable_with_a_range_slider_and_a_stable_uirevision()
     assert layout["dragmode"] == "zoom" and layout["yaxis"]["fixedrange"] is True
     assert layout["uirevision"] == "svc|1h"
     assert layout["meta"] == {"service": "svc", "window": "1h", "sweep": 4}
-    latency, failed, *timeline = figure["data"]
+    latency, failed, *timeline, anchor = figure["data"]
+    # The x axis spans the whole window even with 30 s of history (issue 10, item 6).
+    assert anchor["x"][1] - anchor["x"][0] == 3600 * 1000 and anchor["hoverinfo"] == "skip"
     assert latency["y"] == [10.0, None, 800.0]
     assert failed["customdata"] == ["refused"] and len(failed["x"]) == 1
     assert {t["name"] for t in timeline} == {"UP", "DOWN", "DEGRADED"}
     assert all(t["orientation"] == "h" and (t["xaxis"], t["yaxis"]) == ("x2", "y2") for t in timeline)
     assert layout["xaxis2"]["matches"] == "x"  # the timeline zooms with the latency
-    assert all("<br>" not in t["hovertemplate"] for t in figure["data"])
+    assert all("<br>" not in t.get("hovertemplate", "") for t in figure["data"])
     later = detail_figure("svc", downsample(frame, window_span("1h")), "1h", NOW + timedelta(minutes=1), UTC, 5)
     assert later["layout"]["uirevision"] == layout["uirevision"]
+
+
+def test_the_chart_line_breaks_where_nothing_was_measured():
+    frame = frame_of([(3600, "up", 10.0, None), (3580, "up", 11.0, None), (100, "up", 12.0, None)])
+    latency = detail_figure("svc", downsample(frame, window_span("1h")), "1h", NOW, UTC, interval_s=20)["data"][0]
+    assert latency["y"] == [10.0, 11.0, None, 12.0]  # 58 min without checks: a break, not a straight line
+    assert with_gaps([0, 10, 100], [["a", "b", "c"]], 50, ["-"]) == ([0, 10, 55, 100], [["a", "b", "-", "c"]])
 
 
 def test_a_live_update_patches_only_data_and_meta():
@@ -133,7 +142,8 @@ def test_view_of_finds_a_service_or_nothing():
 
 def test_action_results_read_as_sentences():
     view = {"last_checked": "2026-01-01T00:00:00+00:00", "status": "down", "latency_ms": 1.5, "error": "refused"}
-    assert check_text(view, UTC) == "Checked at 00:00:00: DOWN, 1.5 ms (refused)."
+    assert check_text(view, UTC) == "Checked at 00:00:00: DOWN (refused)."  # a failed check has no latency
+    assert check_text({**view, "status": "up", "error": None}, UTC) == "Checked at 00:00:00: UP, 1.5 ms."
     assert (
         maintenance_text("api", True, 1800)
         == "api is in maintenance for 30 min: no automatic recovery, no uptime counted."

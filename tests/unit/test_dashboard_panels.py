@@ -15,6 +15,7 @@ from callbacks.export import csv_download, export_filename
 from callbacks.header import clock_data, overall_from, sweep_summary
 from callbacks.recovery import entry_view
 from callbacks.summary import p95_latency, recoveries_since, summary_from
+from ops.fleet import fleet_summary
 from ops.probes import ProbeResult
 from ops.store import HistoryStore
 
@@ -25,17 +26,17 @@ def services(*pairs, **extra) -> list[dict]:
     return [{"name": n, "status": s, "enabled": True, "uptime": {"24h": u}, **extra} for n, s, u in pairs]
 
 
-def test_overall_ignores_disabled_and_maintenance_services():
-    snap = {"services": services(("a", "up", 100.0), ("b", "down", 90.0))}
-    assert overall_from(snap) == ("down", {"up": 1, "down": 1})
-    snap["services"][1]["maintenance"] = True
-    assert overall_from(snap)[0] == "up"
-    snap["services"][0]["maintenance"] = True
-    assert overall_from(snap)[0] == "maintenance"
-    snap["services"][0]["maintenance"] = False
-    snap["services"][1].update(maintenance=False, enabled=False)
-    assert overall_from(snap) == ("up", {"up": 1})
-    assert overall_from({"services": []})[0] == "pending"
+def with_fleet(snap: dict) -> dict:
+    """A snapshot as the server sends it: overall and counts by the one fleet rule (ops/fleet.py)."""
+    return {**snap, **fleet_summary(snap["services"])}
+
+
+def test_header_shows_the_servers_overall_and_counts_never_its_own_sums():
+    # The page used to recompute these and disagreed with the API (issue 10, item 1).
+    snap = {"services": services(("a", "up", 100.0), ("b", "down", 90.0)), "overall": "maintenance"}
+    snap["counts"] = {"maintenance": 2, "down": 0}
+    assert overall_from(snap) == ("maintenance", {"maintenance": 2, "down": 0})
+    assert overall_from({"services": []}) == ("pending", {})
 
 
 def test_clock_data_falls_back_to_last_sweep_plus_interval():
@@ -47,7 +48,7 @@ def test_clock_data_falls_back_to_last_sweep_plus_interval():
 
 
 def test_sweep_summary_names_the_sweep_and_counts():
-    text = sweep_summary({"sweep": 12, "services": services(("a", "up", 1), ("b", "down", 1))}, 0.42)
+    text = sweep_summary(with_fleet({"sweep": 12, "services": services(("a", "up", 1), ("b", "down", 1))}), 0.42)
     assert text == "Sweep #12 done in 0.4 s: 1 down, 1 up."
 
 
@@ -57,10 +58,12 @@ def test_summary_cards_come_from_snapshot_history_and_log():
         ts = NOW - timedelta(minutes=i)
         store.append(ts, [ProbeResult("a", True, float(i + 1), 200, None, ts, "up")])
     store.append(NOW, [ProbeResult("a", False, 5000.0, None, "timeout", NOW, "down")])  # not a latency
-    snap = {
-        "services": services(("a", "up", 100.0), ("b", "degraded", 99.0), ("c", "down", None)),
-        "system": {"cpu_percent": 95.0, "cpu_max": 90, "cpu_over": True, "memory_percent": 40.0, "mem_max": 90},
-    }
+    snap = with_fleet(
+        {
+            "services": services(("a", "up", 100.0), ("b", "degraded", 99.0), ("c", "down", None)),
+            "system": {"cpu_percent": 95.0, "cpu_max": 90, "cpu_over": True, "memory_percent": 40.0, "mem_max": 90},
+        }
+    )
     log = [
         {"time": (NOW - timedelta(hours=1)).isoformat(), "outcome": "recovered"},
         {"time": (NOW - timedelta(hours=30)).isoformat(), "outcome": "recovered"},
@@ -100,6 +103,7 @@ def test_entry_view_reads_whatever_an_entry_has():
     assert full == {
         "key": "x1",
         "time_text": "Jan 05 11:00:00",
+        "time_iso": "2026-01-05T11:00:00+01:00",  # on hover: the same moment with its offset
         "service": "api",
         "trigger": "manual",
         "action": "http #2",

@@ -111,20 +111,42 @@ def test_spark_points_keep_the_last_checks_of_each_service():
 def test_sparkline_figure_draws_one_band_per_row_in_row_order():
     frame = history(["a", "b", "c"], 6, statuses={("b", 3): "down"}).frame()
     figure = sparkline_figure(spark_points(frame), ["c", "a", "b"], UTC, sweep=9)
-    line, dots = figure["data"]
+    line, dots, up_beats, down_beats = figure["data"]
     assert figure["layout"]["meta"] == {"sweep": 9, "order": ["c", "a", "b"]}
     assert figure["layout"]["height"] == 3 * ROW_HEIGHT
     assert figure["layout"]["yaxis"]["range"] == [3, 0]  # row 0 at the top, like the table
     bands = [int(y) for y in line["y"] if y is not None]
-    assert bands == [0] * 6 + [1] * 6 + [2] * 6  # c, then a, then b; each inside its own band
-    assert line["y"].count(None) == 2  # gaps between the rows' lines
-    assert all(0.1 < y - int(y) < 0.9 for y in line["y"] if y is not None)
+    assert bands == [0] * 6 + [1] * 6 + [2] * 5  # c, then a, then b; each inside its own band
+    # Breaks between the rows' lines (2) and at b's failed check, which has no latency to draw (1).
+    assert line["y"].count(None) == 3
+    assert all(0.05 < y - int(y) < 0.9 for y in line["y"] if y is not None)
     # Markers only where they say something: each row's latest check and b's failed one.
     assert len(dots["x"]) == 4
     assert "#dc3545" in dots["marker"]["color"]
     # Native hover, one line, with the latency in words.
     assert "<br>" not in line["hovertemplate"]
     assert line["text"][0].endswith("ms · UP")
+    assert "DOWN · x" in dots["text"]  # the failed check: its error, no latency
+    # The heartbeat strip: one block per check, status by colour and shape, hover with time/status/error.
+    assert (up_beats["xaxis"], down_beats["xaxis"]) == ("x2", "x2")
+    assert up_beats["mode"] == "lines" and up_beats["line"]["width"] == 6  # plain blocks (dashed in the browser)
+    slots = [(x, t) for x, t in zip(up_beats["x"], up_beats["text"], strict=True) if x is not None and x == int(x)]
+    assert len(slots) == 17 and all(t.endswith(" · UP") for _, t in slots)  # a hover text per up check
+    assert down_beats["marker"]["symbol"] == "x" and down_beats["marker"]["color"] == "#dc3545"
+    assert len(down_beats["x"]) == 1 and down_beats["text"][0].endswith("· DOWN · x")
+    newest = figure["layout"]["xaxis2"]["range"][1] - 0.7
+    assert max(x for x in up_beats["x"] if x is not None) == newest + 0.3  # newest on the right
+    # b's failed check sits between two runs of up blocks: three runs for three rows plus one more.
+    assert up_beats["x"].count(None) == 3
+
+
+def test_sparkline_lines_break_at_gaps_longer_than_two_intervals():
+    store = HistoryStore(None, timedelta(days=7))
+    for ts in (NOW - timedelta(minutes=20), NOW - timedelta(minutes=19), NOW - timedelta(minutes=2), NOW):
+        store.append(ts, [ProbeResult("a", True, 5.0, 200, None, ts, "up")])
+    line = sparkline_figure(spark_points(store.frame()), ["a"], UTC, interval_s=60)["data"][0]
+    assert line["y"][2] is None and line["y"].count(None) == 1  # 17 min without checks: no line across
+    assert sparkline_figure(spark_points(store.frame()), ["a"], UTC, interval_s=600)["data"][0]["y"].count(None) == 0
 
 
 def test_sparkline_times_are_the_operators_wall_clock():
@@ -152,11 +174,14 @@ def test_table_view_skips_the_figure_when_nothing_it_shows_changed():
 
 
 def test_cells_show_what_the_row_holds():
-    row = rows_from_snapshot(snapshot(view("a", "down", latency=1234.5, uptime={"1h": 98.0})), UTC)[0]
-    assert cell_view(row, "latency")[0] == "1234 ms"
+    row = rows_from_snapshot(snapshot(view("a", "down", latency=None, uptime={"1h": 98.0})), UTC)[0]
+    # A failed check has no latency: the cell says what failed (and its title holds all of it).
+    assert cell_view(row, "latency")[0] == "connection refused" and cell_view(row, "latency")[2] == "connection refused"
+    slow = rows_from_snapshot(snapshot(view("b", "degraded", latency=1234.5)), UTC)[0]
+    assert cell_view({**slow, "error": None}, "latency")[0] == "1234 ms"
     text, css, _ = cell_view(row, "uptime_1h")
     assert text == "98.0 %" and "text-danger-emphasis" in css
-    assert cell_view(row, "last_checked")[2] == "connection refused"  # the error as the cell's tooltip
+    assert cell_view(row, "last_checked")[2] == NOW.isoformat(timespec="seconds")  # ISO with offset on hover
     assert cell_view(row, "failures")[0] == "4"
 
 
