@@ -80,7 +80,8 @@ def notification_paths(log_max: int, max_wait_s: float) -> dict:
         "in": "query",
         "required": False,
         "schema": {"type": "integer", "minimum": 1, "maximum": log_max},
-        "description": "delivery log entries, newest first (default 50)",
+        "description": "delivery log entries, newest first (default 50); sent empty, it counts as not sent",
+        "allowEmptyValue": True,  # as every optional query parameter of the API (dash_app/params.py)
     }
     body = _obj(
         {
