@@ -62,10 +62,11 @@ def test_times_are_the_viewers_local_time_with_the_offset_on_hover(browser, dash
         cookie = next(c for c in context.cookies() if c["name"] == "mc_tz")
         assert cookie["value"] == "Asia%2FTokyo"  # what the browser sends: the server decodes it
         cell = row(page, "alpha").locator("td").nth(7)  # "Checked"
-        title = cell.get_attribute("title")
+        # Both read in one go: a live update (every 0.5 s here) may re-render the row between two reads.
+        title, text = cell.evaluate("c => [c.title, c.innerText]")
         assert title.endswith("+09:00"), title
         moment = datetime.fromisoformat(title)
-        assert cell.inner_text() == moment.strftime("%H:%M:%S")
+        assert text.strip() == moment.strftime("%H:%M:%S")
         assert moment.utcoffset() == ZoneInfo("Asia/Tokyo").utcoffset(moment.replace(tzinfo=None))
         # The header clock (the browser's own) and the table agree on the hour.
         clock = re.search(r"(\d\d):\d\d:\d\d", page.locator("#mc-sweep-clock").inner_text()).group(1)
