@@ -95,6 +95,77 @@ class LatencyServerProcess:
             self.proc.wait(5)
 
 
+FLEET_SERVE = """
+import asyncio, os, sys
+
+async def main(count, hanging):
+    release = asyncio.Event()
+
+    def handler(delay):
+        async def serve(reader, writer):
+            try:
+                await reader.readuntil(b"\\r\\n\\r\\n")
+                if delay is None:
+                    await release.wait()  # a hung service: reads the request, never answers
+                    return
+                await asyncio.sleep(delay)
+                writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok")
+                await writer.drain()
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.close()
+        return serve
+
+    servers = []
+    for i in range(count):
+        delay = None if i >= count - hanging else (5 + (i * 195) // max(count - 1, 1)) / 1000
+        servers.append(await asyncio.start_server(handler(delay), "127.0.0.1", 0, backlog=64))
+    print(" ".join(str(s.sockets[0].getsockname()[1]) for s in servers), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until our stdin closes
+    os._exit(0)  # at once, without cancelling a thousand held connections one by one
+
+asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+"""
+
+
+class FleetProcess:
+    """`count` loopback HTTP services, one port each, served by one asyncio process.
+
+    Service i answers 200 after 5-200 ms (spread evenly); the last `hanging` read the request and
+    never answer. One process and no thread per connection, so the fleet costs the machine little.
+    """
+
+    def __init__(self, count: int, hanging: int = 0) -> None:
+        self.count, self.hanging = count, hanging
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", FLEET_SERVE, str(count), str(hanging)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.ports = [int(p) for p in self.proc.stdout.readline().split()]
+        if len(self.ports) != count:
+            self.close()
+            raise RuntimeError(f"the fleet process started {len(self.ports)} of {count} services")
+
+    def services(self, timeout_s: float) -> list[dict]:
+        """Config entries for the whole fleet, each with `timeout_s`."""
+        return [
+            {"name": f"svc-{i:04d}", "url": f"http://127.0.0.1:{port}/health", "timeout_s": timeout_s}
+            for i, port in enumerate(self.ports)
+        ]
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
 def fleet_config(server, count: int, hanging: int = 0, timeout_s: float = 2.0) -> list[dict]:
     """`count` services with latencies spread over 50-300 ms, the last `hanging` never answering."""
     services = []

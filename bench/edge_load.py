@@ -98,7 +98,7 @@ class Listeners:
                 continue
             except Exception:
                 return
-            if index == 0 and '"type":"snapshot"' in message.replace(" ", ""):
+            if index == 0 and '"type":"sweep"' in message.replace(" ", ""):  # the end of a sweep
                 self.snapshots.append(time.monotonic())
 
     def close(self) -> None:

@@ -6,10 +6,15 @@ Builds a fleet of loopback HTTP services (one threaded server, a path per servic
 writes `--days` of history for them at a 40 s interval, runs `python -m dash_app` on it as a
 subprocess, then opens the page in Debian's Chromium (Playwright, never a downloaded browser):
 
-- paint: from navigation start to the first frame in which every row and every sparkline trace is
-  drawn, in a fresh browser context (empty cache) each run;
-- live update: from the moment a sweep's snapshot reaches the page over the WebSocket to the frame
-  in which both the rows and the sparkline figure show that sweep.
+- paint: from navigation start to the first frame in which the rows (all up to 150, else those on
+  screen: the table draws only those) and their sparklines and heartbeat strips are drawn, in a
+  fresh browser context (empty cache) each run;
+- live update: from the moment a sweep's message reaches the page over the WebSocket to the frame
+  in which the rows show that sweep;
+- result → painted: from a check's result message to the end of the animation frame that patched
+  its row, badge and sparkline (the page's own figure, `mcLive.stats.resultPaint`);
+- bytes before paint: every response that ended before the paint (Resource Timing), as sent on the
+  wire (transferSize: compressed body + headers), as encoded body and as decoded (uncompressed) body.
 Targets (issue 3): paint < 1500 ms, live update < 300 ms. Exits 1 if a median misses its target.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -44,37 +50,49 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PAINT_TARGET_MS, UPDATE_TARGET_MS = 1500, 300
+PAINT_TARGET_MS, UPDATE_TARGET_MS, RESULT_TARGET_MS = 1500, 300, 100
 URL_RE = re.compile(r"dashboard and API on (http://[\d.]+:\d+/)")
 
+# Bytes of the document and every resource whose response ended before the paint frame.
+BYTES_BEFORE_PAINT = """
+(() => {
+  const sum = {transferred: 0, encoded: 0, decoded: 0, responses: 0};
+  for (const e of performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))) {
+    if (e.responseEnd > window.__painted) continue;
+    sum.transferred += e.transferSize; sum.encoded += e.encodedBodySize; sum.decoded += e.decodedBodySize;
+    sum.responses += 1;
+  }
+  return sum;
+})()
+"""
+
 # Polls every animation frame from the very start of the page; records the first frame in which the
-# table holds every row and the sparkline figure has drawn a band for each (its points are in the DOM).
+# table shows its rows (all of them up to 150; beyond, the ones the screen holds: the table draws only
+# those) and every drawn row on screen has its sparkline and heartbeat strip.
 PAINT_PROBE = """
 (() => {
   const want = %d;
   const check = () => {
-    const rows = document.querySelectorAll('#mc-table-body tr.mc-row').length;
-    const gd = document.querySelector('#mc-spark-graph .js-plotly-plot');
-    const bands = gd && gd.layout && gd.layout.meta ? gd.layout.meta.order.length : 0;
-    const points = document.querySelectorAll('#mc-spark-graph .scatterlayer .point').length;
-    if (rows >= want && bands >= want && points >= want) { window.__painted = performance.now(); return; }
+    const rows = [...document.querySelectorAll('#mc-table-body tr.mc-row')];
+    const enough = want > 150 ? rows.length >= 15 : rows.length >= want;
+    const below = r => r.getBoundingClientRect().top > innerHeight;
+    const drawn = rows.every(r => r.querySelector('svg.mc-spark .mc-beat') || below(r));
+    if (enough && drawn) { window.__painted = performance.now(); return; }
     requestAnimationFrame(check);
   };
   requestAnimationFrame(check);
 })();
 """
 
-# Per frame: which sweep the rows and the sparkline figure show; the first frame showing sweep s
-# for both is when update s was applied.
+# Per frame: which sweep the rows show; the first frame showing sweep s is when update s was applied
+# (each result's sparkline point is drawn with its row: there is no separate figure to wait for).
 UPDATE_PROBE = """
 (() => {
   window.__applied = {};
   const loop = () => {
     const row = document.querySelector('#mc-table-body tr.mc-row');
-    const gd = document.querySelector('#mc-spark-graph .js-plotly-plot');
     const rows = row && Number(row.getAttribute('data-sweep'));
-    const fig = gd && gd.layout && gd.layout.meta && gd.layout.meta.sweep;
-    if (rows && rows === fig && !(rows in window.__applied)) window.__applied[rows] = performance.now();
+    if (rows && !(rows in window.__applied)) window.__applied[rows] = performance.now();
     requestAnimationFrame(loop);
   };
   requestAnimationFrame(loop);
@@ -177,12 +195,13 @@ def paint_runs(browser, url: str, count: int, runs: int) -> list[dict]:
         page.goto(url)
         wait_js(page, "window.__painted !== undefined")
         fcp = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null")
-        results.append({"painted": page.evaluate("window.__painted"), "fcp": fcp})
+        results.append({"painted": page.evaluate("window.__painted"), "fcp": fcp, **page.evaluate(BYTES_BEFORE_PAINT)})
         context.close()
     return results
 
 
-def update_runs(browser, url: str, count: int, updates: int, interval: float) -> list[float]:
+def update_runs(browser, url: str, count: int, updates: int, interval: float) -> tuple[list[float], list[float]]:
+    """(sweep message -> rows show it, per sweep; result message -> its row patched, per result)."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     page.add_init_script(PAINT_PROBE % count)
@@ -198,8 +217,9 @@ def update_runs(browser, url: str, count: int, updates: int, interval: float) ->
         for sweep, at in received.items():
             if sweep in applied and int(sweep) not in delays:
                 delays[int(sweep)] = applied[sweep] - at
+    result_paint = page.evaluate("window.mcLive.stats.resultPaint")
     context.close()
-    return [delays[k] for k in sorted(delays)][:updates]
+    return [delays[k] for k in sorted(delays)][:updates], result_paint
 
 
 def summary(label: str, values: list[float], target: float | None = None) -> str:
@@ -210,6 +230,15 @@ def summary(label: str, values: list[float], target: float | None = None) -> str
     if target is not None:
         line += f"  target < {target} ms: {'OK' if statistics.median(values) < target else 'MISSED'}"
     return line
+
+
+def bytes_summary(paints: list[dict]) -> str:
+    """Median bytes before paint: on the wire (headers included), encoded body, decoded body."""
+    mb = {key: statistics.median(r[key] for r in paints) / 1e6 for key in ("transferred", "encoded", "decoded")}
+    return (
+        f"bytes before paint: {mb['transferred']:.2f} MB transferred ({mb['encoded']:.2f} MB encoded bodies,"
+        f" {mb['decoded']:.2f} MB decoded) in {statistics.median(r['responses'] for r in paints):.0f} responses"
+    )
 
 
 def main() -> int:
@@ -241,7 +270,7 @@ def main() -> int:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 paint_runs(browser, url, args.services, 1)  # warm the server's first-request setup
                 paints = paint_runs(browser, url, args.services, args.runs)
-                updates = update_runs(browser, url, args.services, args.updates, args.interval)
+                updates, result_paint = update_runs(browser, url, args.services, args.updates, args.interval)
                 browser.close()
         finally:
             proc.terminate()
@@ -251,9 +280,14 @@ def main() -> int:
                 proc.kill()
             server.close()
     print(f"chromium {CHROMIUM}, {args.services} services, {args.days:g} days of history")
+    print("load average " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
     print(summary("first contentful paint", [r["fcp"] for r in paints if r["fcp"]]))
     print(summary("table + sparklines painted", [r["painted"] for r in paints], PAINT_TARGET_MS))
     print(summary("live update applied", updates, UPDATE_TARGET_MS))
+    if result_paint:
+        p95 = statistics.quantiles(result_paint, n=20)[-1] if len(result_paint) >= 20 else max(result_paint)
+        print(summary("result -> its row painted", result_paint, RESULT_TARGET_MS) + f", p95 {p95:.0f} ms")
+    print(bytes_summary(paints))
     ok = statistics.median(r["painted"] for r in paints) < PAINT_TARGET_MS
     ok = ok and bool(updates) and statistics.median(updates) < UPDATE_TARGET_MS
     return 0 if ok else 1

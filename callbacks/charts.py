@@ -48,6 +48,17 @@ def downsample(frame: pd.DataFrame, span: timedelta, max_points: int = MAX_POINT
     return out.reset_index(drop=True)
 
 
+def iso_stamps(ts: pd.Series, tz: tzinfo) -> list[str]:
+    """Each moment as local ISO 8601 with its offset ("2026-12-02T18:17:55+09:00"), as iso_local writes it.
+
+    The chart's x values are wall-clock numbers without a zone, so a hover label that says which zone
+    it is in must carry the text itself."""
+    if ts.empty:
+        return []
+    text = ts.dt.tz_convert(tz).dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True).tolist()
+
+
 def status_runs(stamps: list[int], statuses: list[str], end: int) -> list[tuple[str, int, int]]:
     """(status, start, end) for each run of equal statuses; the last run lasts until `end`."""
     runs: list[tuple[str, int, int]] = []
@@ -62,8 +73,9 @@ def status_runs(stamps: list[int], statuses: list[str], end: int) -> list[tuple[
     return runs
 
 
-def _timeline_traces(runs: list[tuple[str, int, int]]) -> list[dict]:
-    """One horizontal bar trace per status on the lower axis (a Gantt of the window)."""
+def _timeline_traces(runs: list[tuple[str, int, int]], iso_at: dict[int, str]) -> list[dict]:
+    """One horizontal bar trace per status on the lower axis (a Gantt of the window); `iso_at` names
+    each point's moment with its offset for the hover."""
     traces = []
     for status in RANK:
         mine = [(start, stop) for s, start, stop in runs if s == status]
@@ -80,8 +92,8 @@ def _timeline_traces(runs: list[tuple[str, int, int]]) -> list[dict]:
                 "marker": {"color": STATUS_HEX[status]},
                 "xaxis": "x2",
                 "yaxis": "y2",
-                "customdata": [status_text(status)] * len(mine),
-                "hovertemplate": "%{customdata} from %{base|%H:%M:%S}<extra></extra>",
+                "customdata": [[status_text(status), iso_at.get(start, "")] for start, _ in mine],
+                "hovertemplate": "%{customdata[0]} from %{customdata[1]}<extra></extra>",
                 "showlegend": False,
             }
         )
@@ -132,14 +144,14 @@ def detail_figure(
     """Latency line, failed checks, status timeline; x zoomable with a range slider, zoom kept on updates."""
     span = window_span(window)
     x = local_ms(points["ts"], tz) if len(points) else []
+    stamps = iso_stamps(points["ts"], tz) if len(points) else []
     statuses = points["status"].astype(str).tolist() if len(points) else []
     latency = [None if pd.isna(v) else round(float(v), 1) for v in points["latency_ms"]] if len(points) else []
     failed_at = [i for i, n in enumerate(points["failed"].tolist()) if n] if len(points) else []
     end = wall_ms(now, tz)
-    with_date = "%b %d " if span > timedelta(hours=24) else ""
     # A bucket of the downsampled chart is one "interval" too: a gap is two of the larger missing.
     gap_ms = 2000 * max(interval_s, span.total_seconds() / MAX_POINTS if len(x) >= MAX_POINTS else 0)
-    line_x, (line_y, line_status) = with_gaps(x, [latency, statuses], gap_ms, [None, "pending"])
+    line_x, (line_y, line_status, line_iso) = with_gaps(x, [latency, statuses, stamps], gap_ms, [None, "pending", ""])
     data = [
         {
             "type": "scatter",
@@ -147,11 +159,11 @@ def detail_figure(
             "name": "latency",
             "x": line_x,
             "y": line_y,
-            "customdata": [status_text(s) for s in line_status],
+            "customdata": [[iso, status_text(s)] for iso, s in zip(line_iso, line_status, strict=True)],
             "line": {"color": "#0d6efd", "width": 1.5},
             "marker": {"size": 4, "color": [STATUS_HEX.get(s, "#6c757d") for s in line_status]},
             "connectgaps": False,
-            "hovertemplate": f"%{{x|{with_date}%H:%M:%S}} · %{{y:.1f}} ms · %{{customdata}}<extra></extra>",
+            "hovertemplate": "%{customdata[0]} · %{y:.1f} ms · %{customdata[1]}<extra></extra>",
         },
         {
             "type": "scatter",
@@ -159,12 +171,12 @@ def detail_figure(
             "name": "failed",
             "x": [x[i] for i in failed_at],
             "y": [0] * len(failed_at),
-            "customdata": [str(points["error"].iloc[i] or "failed") for i in failed_at],
+            "customdata": [[stamps[i], str(points["error"].iloc[i] or "failed")] for i in failed_at],
             "marker": {"symbol": "x", "size": 8, "color": STATUS_HEX["down"]},
             "cliponaxis": False,
-            "hovertemplate": f"%{{x|{with_date}%H:%M:%S}} · FAILED · %{{customdata}}<extra></extra>",
+            "hovertemplate": "%{customdata[0]} · FAILED · %{customdata[1]}<extra></extra>",
         },
-        *_timeline_traces(status_runs(x, statuses, end)),
+        *_timeline_traces(status_runs(x, statuses, end), dict(zip(x, stamps, strict=True))),
         window_anchor(span, now, tz),
     ]
     return {

@@ -111,15 +111,6 @@ def data_patch(figure: dict) -> Patch:
     return patch
 
 
-def clicked_service(click: dict | None, spark: dict | None) -> str | None:
-    """The row whose sparkline was clicked: the point's band (y) indexes the drawn order."""
-    try:
-        order = (spark or {}).get("order") or []
-        return order[int(click["points"][0]["y"])]
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-
-
 def recent_frame(core, name: str) -> pd.DataFrame:
     since = datetime.now(UTC) - timedelta(seconds=max(core.settings.interval_s, 0.2) * RECENT_CHECKS * 3 + 60)
     return core.store.frame(since=since, service=name)
@@ -130,17 +121,13 @@ def register_callbacks(app, core) -> None:
         Output(ids.SELECTED, "data"),
         Output(ids.DETAILS, "is_open"),
         Input(ids.OPEN_REQUEST, "data"),
-        Input(ids.SPARK_GRAPH, "clickData"),
         Input(ids.DETAILS, "is_open"),
-        State(ids.SPARK_KEY, "data"),
         prevent_initial_call=True,
     )
-    def open_details(request, click, is_open, spark):
+    def open_details(request, is_open):
         trigger = ctx.triggered_id
         if trigger == ids.OPEN_REQUEST and request and request.get("name"):
             return request["name"], True
-        if trigger == ids.SPARK_GRAPH and (name := clicked_service(click, spark)):
-            return name, True
         if trigger == ids.DETAILS and not is_open:
             return "", no_update
         raise PreventUpdate

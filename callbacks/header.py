@@ -55,15 +55,15 @@ def request_sweep(core) -> dict:
 
 
 def register_callbacks(app, core) -> None:
+    # The fleet badge is drawn by the browser in the same frame as the rows (30_mc_live.js).
     @app.callback(
-        Output(ids.OVERALL, "children"),
         Output(ids.CLOCK, "data"),
         Output(STORAGE_BANNER, "children"),
         Input(ids.LIVE, "data"),
         prevent_initial_call=True,
     )
     def render_header(snapshot):
-        return header_parts(snapshot or {}, core.monitor.next_run, core.monitor.interval)
+        return header_parts(snapshot or {}, core.monitor.next_run, core.monitor.interval)[1:]
 
     @app.callback(
         Output(ids.LIVE, "data", allow_duplicate=True),
@@ -83,7 +83,7 @@ def register_callbacks(app, core) -> None:
         text = sweep_summary(snapshot, time.monotonic() - began)
         return snapshot, html.Span(text, **{"data-sweep": snapshot.get("sweep")}), True
 
-    # Pure browser work: no server round trip (assets/mission_control.js).
+    # Pure browser work: no server round trip (assets/30_mc_live.js).
     app.clientside_callback(
         ClientsideFunction("mc", "startLive"),
         Output(ids.BOOT, "data"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from dash import Input, Output, State
+from dash import Input, Output
 
 from callbacks.common import parse_iso
 from layouts import ids
@@ -69,14 +69,13 @@ def core_summary(core, snapshot: dict) -> dict:
 def register_callbacks(app, core) -> None:
     """The cards follow each sweep and each recovery."""
 
-    # SPARK_KEY changes once the table has drawn a new sweep: the cards then follow it, instead of
-    # competing with the table (the live update an operator watches) for the server at that moment.
+    # TICK changes when a whole sweep reached the browser (the history grew); the figures come from
+    # the server's own snapshot, so the page never posts its services back for them.
     @app.callback(
         Output(ids.CARDS, "children"),
-        Input(ids.SPARK_KEY, "data"),
+        Input(ids.TICK, "data"),
         Input(ids.RECOVERY_EVENT, "data"),
-        State(ids.LIVE, "data"),
         prevent_initial_call=True,
     )
-    def render_cards(_tick, _event, snapshot):
-        return summary_cards(core_summary(core, snapshot or core.monitor.snapshot()))
+    def render_cards(_tick, _event):
+        return summary_cards(core_summary(core, core.monitor.snapshot()))

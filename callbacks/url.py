@@ -1,6 +1,6 @@
 """Deep links: the URL holds the open service, the filter, the sort and the chart's window.
 
-Pure browser work (assets/mission_control.js, mc.fromUrl / mc.toUrl): a link pasted in a chat opens
+Pure browser work (assets/30_mc_live.js, mc.fromUrl / mc.toUrl): a link pasted in a chat opens
 the same view, opening a service adds a history entry, and Back closes the details again.
 """
 

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 
 from flask import has_request_context, session
 
 from callbacks.common import clock
 from callbacks.header import clock_data, overall_from
 from callbacks.recovery import log_views
-from callbacks.sparklines import SPARK_POINTS, spark_since
 from callbacks.summary import core_summary
-from callbacks.table import DEFAULT_SORT, table_view
+from callbacks.table import DEFAULT_SORT
+from ops.fleet import SEVERITY
+from ops.recent_checks import HEARTBEATS, SPARK_POINTS
 
 
-def initial_view(core, tz: tzinfo) -> dict:
-    """The view model for layouts.page.page_layout(): the table is rendered now, not by a callback."""
+def initial_view(core, tz: tzinfo, ws_port: int | None = None) -> dict:
+    """The view model for layouts.page.page_layout() (the table's rows are drawn by the browser)."""
     snapshot = core.monitor.snapshot()
-    now = datetime.now(UTC)
-    table = table_view(
-        snapshot,
-        lambda: core.store.frame(since=spark_since(core.settings.interval_s, now)),
-        DEFAULT_SORT,
-        "",
-        "all",
-        tz,
-        interval_s=core.monitor.interval,
-    )
     overall, counts = overall_from(snapshot)
     last = clock(snapshot.get("time"), tz)
     return {
@@ -36,11 +27,16 @@ def initial_view(core, tz: tzinfo) -> dict:
         "clock": clock_data(snapshot, core.monitor.next_run, core.monitor.interval),
         "clock_text": f"Last sweep {last}" if last else "Waiting for the first sweep",
         "summary": core_summary(core, snapshot),
-        "rows": table["rows"],
-        "count_text": table["count_text"],
-        "spark_figure": table["figure"],
-        "spark_key": table["key"],
+        "count_text": f"{len(snapshot.get('services', []))} services",
         "spark_points": SPARK_POINTS,
+        # The browser sorts by the one severity order of ops/fleet.py and draws this many checks.
+        "ws_port": ws_port,  # the first connection needs no /api/info round trip
+        "table": {
+            "severity": list(SEVERITY),
+            "spark_points": SPARK_POINTS,
+            "heartbeats": HEARTBEATS,
+            "services": len(snapshot.get("services", [])),
+        },
         "sort": DEFAULT_SORT,
         "log_entries": log_views(core, tz),
         "account": account_view(core.settings.auth.enabled),

@@ -20,6 +20,10 @@ HTTP_METHODS = ("GET", "HEAD", "POST")
 # A postgres service names the variable that holds its DSN; the credentials never sit in this file.
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 POSTGRES_PORT = 5432
+# "auto" probe concurrency: one thread per enabled service (a sweep then lasts about its slowest
+# timeout, whatever the fleet's size), at least this many, at most MAX_CONCURRENCY.
+MIN_AUTO_CONCURRENCY = 8
+MAX_CONCURRENCY = 1024
 
 
 class Strict(BaseModel):
@@ -250,7 +254,8 @@ class Settings(Strict):
     thresholds: Thresholds = Thresholds()
     interval_s: float = Field(default=40.0, ge=0.2, le=86400)
     retention_days: float = Field(default=7.0, gt=0, le=3650)
-    max_concurrency: int = Field(default=32, ge=1, le=1024)
+    # "auto" or a number; after validation always the number of probe threads (see `_size_probes`).
+    max_concurrency: int | Literal["auto"] = "auto"
     recovery: RecoveryPolicy = RecoveryPolicy()
     auth: AuthSettings = AuthSettings()
     notifications: NotificationSettings = NotificationSettings()
@@ -267,6 +272,23 @@ class Settings(Strict):
                 raise ValueError(f"services[{index}].name {service.name!r} is a duplicate")
             seen.add(service.name)
         return services
+
+    @field_validator("max_concurrency", mode="before")
+    @classmethod
+    def _concurrency_range(cls, value: object) -> object:
+        if value == "auto":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
+            raise ValueError(f'must be "auto" or a whole number of threads in 1..{MAX_CONCURRENCY}')
+        return value
+
+    @model_validator(mode="after")
+    def _size_probes(self) -> Settings:
+        """Resolve "auto" to one probe thread per enabled service (within MIN/MAX_AUTO bounds)."""
+        if self.max_concurrency == "auto":
+            enabled = sum(1 for s in self.services if s.enabled)
+            object.__setattr__(self, "max_concurrency", max(MIN_AUTO_CONCURRENCY, min(MAX_CONCURRENCY, enabled)))
+        return self
 
     @model_validator(mode="after")
     def _routes_name_services(self) -> Settings:

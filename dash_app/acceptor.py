@@ -18,12 +18,12 @@ import threading
 import time
 from collections import Counter
 
-from dash_app.edge import ACCEPT_PAUSE_S, HEAD_TIMEOUT_S, Caps, warn_once_a_minute
+from dash_app.edge import ACCEPT_PAUSE_S, HEAD_END, HEAD_TIMEOUT_S, Caps, warn_once_a_minute
 
 log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 16 * 1024  # a WebSocket handshake is well under 1 KiB
-HEAD_END = b"\r\n\r\n"
+DRAIN_READS = 8  # reads of what a refused client already sent, so closing does not reset the connection
 EDGE = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLET  # a new event for every arrival (we only peek)
 
 
@@ -158,7 +158,13 @@ class HeadAcceptor:
         sock = self._pending[fd][0]
         try:
             sock.send(_answer(status, error, detail), socket.MSG_DONTWAIT)
-        except OSError:
+            sock.shutdown(socket.SHUT_WR)  # the answer, then a FIN
+            # The head was only peeked: closing with it unread would send a reset instead of the FIN,
+            # and a client still sending gets "connection reset" (or a broken pipe), not the answer.
+            for _ in range(DRAIN_READS):
+                if not sock.recv(MAX_HEAD_BYTES, socket.MSG_DONTWAIT):
+                    break
+        except OSError:  # nothing more to read now (or the client is gone): close
             pass
         self._drop(fd)
 
@@ -188,4 +194,6 @@ class HeadAcceptor:
         for fd, (_, _, since) in list(self._pending.items()):
             if since >= cutoff:
                 break  # the rest came later
-            self._drop(fd)
+            self._examine(fd, 0)  # a head that arrived while this thread was busy still counts
+            if fd in self._pending:
+                self._drop(fd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import dash
@@ -35,8 +36,8 @@ INDEX = f"""<!DOCTYPE html>
 </html>"""
 
 
-def build_dashboard(server: Flask, core: Core) -> dash.Dash:
-    """A Dash app on `server`; every asset is served locally (no CDN)."""
+def build_dashboard(server: Flask, core: Core, ws_port: Callable[[], int | None] = lambda: None) -> dash.Dash:
+    """A Dash app on `server`; every asset is served locally (no CDN). `ws_port()`: where the socket listens."""
     app = dash.Dash(
         "mission_control_dash",
         server=server,
@@ -47,7 +48,7 @@ def build_dashboard(server: Flask, core: Core) -> dash.Dash:
         index_string=INDEX,
         meta_tags=[{"name": "description", "content": "Health and recovery dashboard"}],
     )
-    app.layout = lambda: page_layout(initial_view(core, request_tz()))
+    app.layout = lambda: page_layout(initial_view(core, request_tz(), ws_port()))
     for module in CALLBACK_MODULES:
         module.register_callbacks(app, core)
     return app

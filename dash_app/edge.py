@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ MAX_CONNECTIONS_PER_PORT = 4096
 ACCEPT_BATCH = 256  # connections taken from the backlog per loop turn
 ACCEPT_PAUSE_S = 0.5  # after a failed accept (no descriptor left): no busy loop, no log flood
 RESERVE_FDS = 512  # never given to clients: probes, files, recovery commands (more with a large max_concurrency)
+HEAD_END = b"\r\n\r\n"
+PEEK_BYTES = 64 * 1024  # how far a late loop looks for the end of a head before closing the connection
 
 
 @dataclass(frozen=True)
@@ -77,18 +80,40 @@ class GuardedChannel(HTTPChannel):
         self.peer = addr[0] if isinstance(addr, tuple) else str(addr)
         super().__init__(server, sock, addr, adj, map=map)
 
+    def _awaiting_head(self) -> bool:
+        """No request queued and none whose head is whole (call with requests_lock held)."""
+        return not self.requests and (self.request is None or not self.request.headers_finished)
+
+    # Both updates look at the parser's state under requests_lock: the loop thread parses while a
+    # worker answers. A pipelined request whose head came with the one before it (its body still on
+    # the way) is not waiting for a head when that answer ends, and must not get a deadline that
+    # would close it mid-body; and an answer that ends between the loop's look and its write must
+    # not leave an idle connection with no deadline at all.
     def received(self, data) -> bool:
         result = super().received(data)
-        if self.requests or (self.request is not None and self.request.headers_finished):
-            self.waiting_since = None  # a head arrived: the request is a worker's business now
+        with self.requests_lock:
+            if not self._awaiting_head():
+                self.waiting_since = None  # a head arrived: the request is a worker's business now
         return result
 
     def service(self) -> None:
         try:
             super().service()
         finally:
-            if not self.requests:
-                self.waiting_since = time.monotonic()  # answered: the next head has its own deadline
+            with self.requests_lock:
+                if self._awaiting_head():
+                    self.waiting_since = time.monotonic()  # answered: the next head has its own deadline
+
+    def head_arrived(self) -> bool:
+        """Whether the end of a head is in the kernel's buffer, unread only because this loop was late."""
+        if not self.readable():  # the loop does not read this connection now (an answer waits): no excuse
+            return False
+        try:
+            pending = self.socket.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except OSError:
+            return False
+        started = self.request.header_plus[-3:] if self.request is not None else b""
+        return HEAD_END in started + pending
 
     def del_channel(self, map=None) -> None:
         if self._fileno in self.server.active_channels:
@@ -160,7 +185,8 @@ class GuardedServer(TcpWSGIServer):
         cutoff = time.monotonic() - self.head_timeout_s
         for channel in list(self.active_channels.values()):
             since = channel.waiting_since
-            if since is not None and since < cutoff and not channel.requests:
+            # A stalled loop (a busy machine) may not have read a head that came in time: it stays.
+            if since is not None and since < cutoff and not channel.requests and not channel.head_arrived():
                 channel.handle_close()
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from config.settings import Settings
 from dash_app.api import api_blueprint
 from dash_app.auth import Guard, Revocations, action_callbacks, load_or_create_secret
+from dash_app.compression import install_compression
 from dash_app.dashboard import HEAD_SCRIPT, build_dashboard
 from dash_app.edge import RESERVE_FDS
 from dash_app.errors import register_error_handlers
@@ -20,6 +21,7 @@ from dash_app.prometheus import register_prometheus
 from dash_app.proxies import TrustedProxies
 from dash_app.security import install_cross_site_guard, install_security_headers, script_hash
 from dash_app.servers import HttpServer, WebSocketServer, connection_caps
+from dash_app.sparks_api import sparks_blueprint
 from dash_app.ws import create_ws_app
 from layouts import ids
 from ops.core import Core
@@ -42,6 +44,7 @@ class MissionControl:
         secret = load_or_create_secret(core.data_dir)
         ws_port = lambda: self.ws.port if self.ws else None  # noqa: E731 - known only once bound
         self.server = Flask("mission_control")
+        self.gzip_cache = install_compression(self.server)  # the first after-request hook: it runs last
         self.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 (JSON under /api)
         auth = core.settings.auth
         self.hosts = HostPolicy(auth.allowed_hosts, auth.allowed_origins)  # serve() adds the bind address
@@ -56,10 +59,11 @@ class MissionControl:
         register_error_handlers(self.server)
         api = api_blueprint(core, ws_port=ws_port)
         api.register_blueprint(notifications_blueprint(core))  # nested: /api/notifications, endpoints api.*
+        api.register_blueprint(sparks_blueprint(core))  # nested: /api/sparks (the page's sparklines)
         self.server.register_blueprint(api)
         self.metrics_registry, checks = register_prometheus(self.server, core)  # GET /metrics
         core.monitor.result_listeners.append(checks.on_result)  # after recovery's (see ops/core.py)
-        self.dash = build_dashboard(self.server, core)
+        self.dash = build_dashboard(self.server, core, ws_port)
         install_security_headers(self.server, lambda: [*self.dash.csp_hashes(), script_hash(HEAD_SCRIPT)], ws_port)
         self.ws_app = create_ws_app(core, secret, self.hosts, self.revoked)
 

@@ -9,6 +9,8 @@ from dash_app.notifications_api import LOG_MAX as NOTIFY_LOG_MAX
 from dash_app.notifications_api import MAX_WAIT_S as NOTIFY_MAX_WAIT_S
 from dash_app.notifications_openapi import NOTIFICATION_SCHEMAS, notification_paths
 from dash_app.params import DEFAULT_SWEEPS, MAX_MAINTENANCE_S, MAX_ROWS_LIMIT
+from ops.recent_checks import MAX_POINTS as SPARK_MAX
+from ops.recent_checks import SPARK_POINTS
 
 OPENAPI_VERSION = "3.0.3"
 LOGS_DEFAULT, LOGS_MAX = 50, 5000  # as GET /api/logs parses `limit` (dash_app/api.py)
@@ -132,16 +134,23 @@ SCHEMAS = {
                 description="Whether the history reaches the disk; on a full disk the page shows `error`.",
             ),
         },
-        description="The live state of the fleet; the WebSocket pushes the same object.",
+        description=(
+            "The live state of the fleet; the WebSocket sends the same object on connect, then `result`"
+            " messages and `sweep` deltas (the same keys, `services` only the views that changed)."
+        ),
     ),
     "CheckRecord": obj(
         {
             "service": {"type": "string"},
             "status": {"type": "string", "description": "up, degraded, down, pending or maintenance"},
-            "latency_ms": NUMBER_OR_NULL,
-            "http_status": nullable("integer"),
-            "error": nullable("string"),
-        }
+            "latency_ms": {
+                **NUMBER_OR_NULL,
+                "description": "how long the check took; null for a failed check, which has no latency",
+            },
+            "http_status": nullable("integer", description="the answer's status code, also for a failed check"),
+            "error": nullable("string", description="why the check failed; null when it passed"),
+        },
+        description="One check of one service. A check failed exactly when `error` is set.",
     ),
     "History": obj(
         {
@@ -248,6 +257,16 @@ def _body(schema: dict, required: bool = True) -> dict:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
+# [t_ms, latency_ms (null for a failed check), status, error]
+SPARK_POINT = {"type": "array", "minItems": 4, "maxItems": 4, "items": {}}
+SPARKS = obj(
+    {
+        "interval_s": {"type": "number"},
+        "points": {"type": "integer"},
+        "fields": {"type": "array", "items": {"type": "string"}},
+        "services": {"type": "object", "additionalProperties": {"type": "array", "items": SPARK_POINT}},
+    }
+)
 SERVICE_QUERY = _query("service", {"type": "string"}, "only this service (unknown: 404)")
 SERVICE_PATH = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "service"}
 ANY_OBJECT = _body({"type": "object", "description": "ignored, but must be a JSON object if sent"}, required=False)
@@ -284,7 +303,8 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
         },
         "/api/history.csv": {
             "get": _op(
-                "The same rows as CSV (header: ts,service,status,latency_ms,http_status,error)",
+                "The same rows as CSV (header: ts,service,status,latency_ms,http_status,error); "
+                "a failed check has an empty latency_ms",
                 {
                     "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
                     **errors(400, 404),
@@ -305,6 +325,22 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
                 "Clear the recovery log",
                 {"200": json_response("how many entries went", obj({"cleared": {"type": "integer", "minimum": 0}}))},
             ),
+        },
+        "/api/sparks": {
+            "get": _op(
+                "The last checks of some services, oldest first: what the page's sparklines start from",
+                {"200": json_response("points per service", SPARKS), **errors(400, 404)},
+                parameters=[
+                    {
+                        **_query("service", {"type": "array", "items": {"type": "string"}}, "repeatable; none: all"),
+                        "style": "form",
+                        "explode": True,
+                    },
+                    _query(
+                        "points", {"type": "integer", "minimum": 1, "maximum": SPARK_MAX}, f"default {SPARK_POINTS}"
+                    ),
+                ],
+            )
         },
         "/api/metrics": {"get": _op("Counters and figures", {"200": json_response("metrics", ref("Metrics"))})},
         "/api/loop-status": {"get": _op("The monitor loop", {"200": json_response("loop", ref("LoopStatus"))})},

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 PING_INTERVAL_S = 20  # a client that stops answering pings is dropped (half-open connections)
 MAX_CLIENT_MESSAGE = 4096  # clients have nothing to say to us beyond a small hello
+SWEEP_PREFIX = '{"type":"sweep"'
 TOKEN_RE = re.compile(r"token=[^&\s\"']+")
 
 
@@ -56,11 +57,13 @@ def create_ws_app(
     @sock.route("/ws")
     def stream(ws) -> None:
         # Subscribe before reading the snapshot, so nothing made in between is missed.
-        subscription = core.bus.subscribe()
+        # Room for a whole sweep's news (one result per service, then the sweep message) and more:
+        # results come in a burst, and a client that overflows is sent the full snapshot again.
+        subscription = core.bus.subscribe(maxlen=max(core.bus.queue_size, 2 * len(core.settings.services) + 64))
         limit_send_time(ws)
         try:
             ws.send(core.monitor.snapshot_text())
-            relay(ws, subscription)
+            relay(ws, subscription, core.monitor.snapshot_text)
         finally:
             subscription.close()
 
@@ -110,13 +113,22 @@ class MaskTokens(logging.Filter):
         return True
 
 
-def relay(ws, subscription) -> None:
-    """Forward events until the client or the server goes away; only this thread writes to `ws`."""
+def relay(ws, subscription, snapshot_text) -> None:
+    """Forward events until the client or the server goes away; only this thread writes to `ws`.
+
+    Sweep messages carry only the views that changed: a client whose queue overflowed (it lost its
+    oldest messages) gets the full snapshot instead of the next sweep message, so a view it missed
+    the news of is mended by the end of that sweep at the latest.
+    """
+    dropped = subscription.dropped
     while ws.connected:
         message = subscription.get(timeout=1.0)
         if message is CLOSED:
             ws.close(reason=1001, message="server shutting down")
             return
+        if message and subscription.dropped != dropped and message.startswith(SWEEP_PREFIX):
+            dropped = subscription.dropped
+            message = snapshot_text()  # made with this sweep message (or later): every view, current
         if message:
             ws.send(message)
         # Discard anything the client sent, so its input never piles up in memory.

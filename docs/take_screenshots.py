@@ -91,7 +91,7 @@ def shoot_outage(browser, url: str, demo: subprocess.Popen, path: Path) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
     page = context.new_page()
     page.goto(url)
-    page.wait_for_selector("#mc-spark-graph .scatterlayer .trace")
+    page.wait_for_selector("#mc-table-body svg.mc-spark .mc-beat")
     page.wait_for_timeout(1500)
     if kill_demo_service(demo, "bytebot-desktop"):
         deadline = time.monotonic() + 30
@@ -109,7 +109,7 @@ def shoot(browser, url: str, scheme: str, path: Path, details: str | None = None
     context = browser.new_context(viewport={"width": width, "height": 900 if width > 800 else 812}, color_scheme=scheme)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_selector("#mc-spark-graph .scatterlayer .trace")
+    page.wait_for_selector("#mc-table-body svg.mc-spark .mc-beat")
     deadline = time.monotonic() + 30
     while not page.evaluate("!!(window.mcLive && window.mcLive.state === 'live')") and time.monotonic() < deadline:
         page.wait_for_timeout(50)  # (not wait_for_function: it evaluates with eval(), which the CSP refuses)

@@ -57,19 +57,22 @@ def status_badge(status: str, **props) -> html.Span:
     return html.Span(status_text(status), className=badge_class(status), **props)
 
 
+# The recovery engine's flags on a service view: (view field, key, icon, colour, label).
+FLAGS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("maintenance", "maintenance", "maintenance", "info", "Maintenance"),
+    ("recovering", "recovering", "recovering", "primary", "Recovering"),
+    ("needs_attention", "attention", "attention", "danger", "Needs attention"),
+    # recovered again and again: the restarts work, something keeps knocking it over
+    ("flapping", "flapping", "activity", "warning", "Flapping"),
+)
+
+
 def flag_badges(
     maintenance: bool = False, recovering: bool = False, needs_attention: bool = False, flapping: bool = False
 ) -> list:
-    """The recovery engine's flags, as small outlined badges next to the status."""
-    flags = []
-    if maintenance:
-        flags.append(("maintenance", "maintenance", "info", "Maintenance"))
-    if recovering:
-        flags.append(("recovering", "recovering", "primary", "Recovering"))
-    if needs_attention:
-        flags.append(("attention", "attention", "danger", "Needs attention"))
-    if flapping:  # recovered again and again: the restarts work, something keeps knocking it over
-        flags.append(("flapping", "activity", "warning", "Flapping"))
+    """The recovery engine's flags, as small outlined badges next to the status (22_mc_table.js draws
+    the table's own from FLAGS too)."""
+    on = dict(maintenance=maintenance, recovering=recovering, needs_attention=needs_attention, flapping=flapping)
     return [
         html.Span(
             [icon(glyph), html.Span(label, className="mc-flag-text")],
@@ -77,7 +80,8 @@ def flag_badges(
             title=label,
             **{"data-flag": key},
         )
-        for key, glyph, colour, label in flags
+        for field, key, glyph, colour, label in FLAGS
+        if on[field]
     ]
 
 

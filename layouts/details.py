@@ -63,6 +63,9 @@ def last_error(error: str | None, failing: bool) -> html.Div:
     )
 
 
+ERROR_COLUMN = "d-none d-md-table-cell"  # a phone shows the error under the status: five columns do not fit
+
+
 def recent_checks(rows: list[dict]) -> html.Div:
     """The last checks of one service, newest first."""
     if not rows:
@@ -71,16 +74,26 @@ def recent_checks(rows: list[dict]) -> html.Div:
         html.Tr(
             [
                 html.Td(r["time_text"], className="mc-num text-nowrap", title=r.get("time_iso") or None),
-                html.Td(status_badge(r["status"])),
+                html.Td(
+                    [
+                        status_badge(r["status"]),
+                        html.Div(r.get("error") or "", className="d-md-none small mc-check-error"),
+                    ]
+                ),
                 html.Td(fmt_ms(r.get("latency_ms")), className="text-end mc-num"),
                 html.Td(NO_VALUE if r.get("http_status") is None else str(r["http_status"]), className="text-end"),
-                html.Td(r.get("error") or "", className="small mc-detail-text"),
+                html.Td(r.get("error") or "", className=f"small mc-detail-text {ERROR_COLUMN}"),
             ],
             key=r["key"],
         )
         for r in rows
     ]
-    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Time", "Status", "Latency", "HTTP", "Error")]))
+    head = html.Thead(
+        html.Tr(
+            [html.Th(h, scope="col") for h in ("Time", "Status", "Latency", "HTTP")]
+            + [html.Th("Error", scope="col", className=ERROR_COLUMN)]
+        )
+    )
     return html.Div(
         html.Table([head, html.Tbody(body)], className="table table-sm align-middle mb-0 mc-small-table"),
         className="table-responsive",
@@ -188,7 +201,8 @@ def details_panel(read_only: bool = False) -> dbc.Offcanvas:
             html.Div(id=ids.DETAILS_ERROR, className="mb-2"),
             html.Div(
                 [html.H3("Latency and status", className="h6 mb-0 me-auto"), window],
-                className="d-flex align-items-center gap-2 mt-2",
+                # Wraps: on a phone the window buttons go below the heading rather than off the sheet.
+                className="d-flex flex-wrap align-items-center gap-2 mt-2 mc-chart-head",
             ),
             dcc.Graph(
                 id=ids.DETAILS_CHART,

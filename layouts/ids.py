@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 # -- stores (state the browser holds) -----------------------------------------------------------
-LIVE = "mc-live"  # the latest snapshot: from the WebSocket, the /api/health fallback or "Check now"
+LIVE = "mc-live"  # the fleet head of the latest snapshot (no services: the browser keeps those, 30_mc_live.js)
 TICK = "mc-tick"  # {"sweep", "time"}: set when a whole sweep arrives, i.e. when the history grew
 RECOVERY_EVENT = "mc-recovery-event"  # {"n", "entry"}: the latest "recovery" message
 LIVE_CONFIG = "mc-live-config"  # what assets/live.js needs: the ids above, flush and poll timings
 CLOCK = "mc-clock"  # {"last", "next", "interval_s"}: when the last sweep ran and the next is due
 SELECTED = "mc-selected"  # the service whose details are open, or None
-OPEN_REQUEST = "mc-open-request"  # {"name", "n"}: a row was clicked (assets/mission_control.js)
+OPEN_REQUEST = "mc-open-request"  # {"name", "n"}: a row was clicked (assets/30_mc_live.js)
 DETAIL_VIEW = "mc-detail-view"  # the open service's view, fed only while details are open (no idle round trips)
 DETAIL_TICK = "mc-detail-tick"  # TICK, fed only while details are open
 CHART_KEY = "mc-chart-key"  # "service|window" of the figure the details chart holds (patch only that one)
 SORT = "mc-sort"  # {"col", "dir"}
-SPARK_KEY = "mc-spark-key"  # what the sparkline figure was drawn from, so an unchanged one is not re-sent
 URL = "mc-url"  # dcc.Location: ?service=&filter=&status=&sort=&window= (deep links; Back closes the details)
 URL_SYNC = "mc-url-sync"  # a dummy the URL-writing clientside callback outputs to
 BOOT = "mc-boot"  # a dummy whose initial callback starts the live connection once the page has rendered
@@ -27,8 +26,8 @@ CONNECTION = "mc-connection"
 CHECK_NOW = "mc-check-now"
 THEME_SWITCH = "mc-theme-switch"
 TOAST = "mc-toast"
-NOTIFY_TOGGLE = "mc-notify-toggle"  # opt-in desktop notifications (assets/mission_control.js handles clicks)
-STALE_BANNER = "mc-stale-banner"  # "no live data since ..." (assets/mission_control.js shows it)
+NOTIFY_TOGGLE = "mc-notify-toggle"  # opt-in desktop notifications (assets/23_mc_tell.js handles clicks)
+STALE_BANNER = "mc-stale-banner"  # "no live data since ..." (assets/30_mc_live.js shows it)
 AUTH_ALERT = "mc-auth-alert"  # an action refused with 401/403: what happened and a link to log in
 AUTH_TEXT = "mc-auth-text"
 
@@ -40,8 +39,8 @@ FILTER_TEXT = "mc-filter-text"
 STATUS_FILTER = "mc-status-filter"
 TABLE_COUNT = "mc-table-count"
 TABLE_BODY = "mc-table-body"
-SPARK_BOX = "mc-spark-box"
-SPARK_GRAPH = "mc-spark-graph"
+TABLE = "mc-table"
+SORT_SELECT = "mc-sort-select"  # the phone's sort control
 SORT_BUTTON = "mc-sort-button"  # pattern id type: {"type": SORT_BUTTON, "col": ...}
 SORT_HEADER = "mc-sort-header"  # pattern id type: {"type": SORT_HEADER, "col": ...} (its aria-sort)
 EXPORT_WINDOW = "mc-export-window"

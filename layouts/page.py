@@ -7,14 +7,14 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.cards import summary_cards
-from layouts.common import is_read_only
+from layouts.common import OVERALL_TEXT, is_read_only
 from layouts.details import details_panel
 from layouts.header import CONNECTION_STATES, header
 from layouts.notifications import notifications_panel
 from layouts.recovery import recovery_panel
-from layouts.table import health_table
+from layouts.table import health_table, table_config
 
-# Read by assets/live.js: the ids it updates and how it paces itself.
+# Read by assets/30_mc_live.js: the ids it updates and how it paces itself.
 LIVE_SETTINGS = {
     "flush_ms": 150,
     "poll_ms": 3000,
@@ -24,7 +24,15 @@ LIVE_SETTINGS = {
 }
 
 
-def live_config(read_only: bool = False, interval_s: float = 40.0) -> dict:
+def fleet_head(snapshot: dict) -> dict:
+    """The snapshot without its services: what the header's server callback needs. The browser keeps
+    the services itself (30_mc_live.js), so no live update posts a thousand rows back to the server."""
+    return {key: value for key, value in snapshot.items() if key != "services"}
+
+
+def live_config(
+    read_only: bool = False, interval_s: float = 40.0, table: dict | None = None, ws_port: int | None = None
+) -> dict:
     return {
         "ids": {
             "live": ids.LIVE,
@@ -36,6 +44,11 @@ def live_config(read_only: bool = False, interval_s: float = 40.0) -> dict:
             "notify": ids.NOTIFY_TOGGLE,
             "details": ids.DETAILS,
             "clock": ids.SWEEP_CLOCK,
+            "table": ids.TABLE,
+            "table_body": ids.TABLE_BODY,
+            "count": ids.TABLE_COUNT,
+            "overall": ids.OVERALL,
+            "detail_view": ids.DETAIL_VIEW,
             "auth_alert": ids.AUTH_ALERT,
             "auth_text": ids.AUTH_TEXT,
             "dialogs": [ids.RECOVER_MODAL, ids.CLEAR_MODAL],
@@ -44,12 +57,15 @@ def live_config(read_only: bool = False, interval_s: float = 40.0) -> dict:
         "states": {k: {"text": t, "colour": c, "icon": i} for k, (t, c, i) in CONNECTION_STATES.items()},
         "read_only": read_only,
         "interval_ms": int(interval_s * 1000),
+        "ws_port": ws_port,
+        "table": {**table_config(), **(table or {})},
+        "overall_text": OVERALL_TEXT,
         **LIVE_SETTINGS,
     }
 
 
 def auth_alert() -> dbc.Alert:
-    """Shown by assets/mission_control.js when the server refuses an action (401/403)."""
+    """Shown by assets/30_mc_live.js when the server refuses an action (401/403)."""
     return dbc.Alert(
         [html.Span(id=ids.AUTH_TEXT), " ", html.A("Log in", href="/login", className="alert-link")],
         id=ids.AUTH_ALERT,
@@ -65,12 +81,17 @@ def stores(view: dict) -> list:
     # callback listening to it (a dozen server round trips during the first paint).
     snapshot = view["snapshot"]
     return [
-        dcc.Store(id=ids.LIVE, data=snapshot),
+        dcc.Store(id=ids.LIVE, data=fleet_head(snapshot)),
         dcc.Store(id=ids.TICK, data={"sweep": snapshot.get("sweep"), "time": snapshot.get("time")}),
         dcc.Store(id=ids.RECOVERY_EVENT, data={"n": 0}),
         dcc.Store(
             id=ids.LIVE_CONFIG,
-            data=live_config(is_read_only(view.get("account")), (view.get("clock") or {}).get("interval_s", 40.0)),
+            data=live_config(
+                is_read_only(view.get("account")),
+                (view.get("clock") or {}).get("interval_s", 40.0),
+                view.get("table"),
+                view.get("ws_port"),
+            ),
         ),
         dcc.Store(id=ids.CLOCK, data=view["clock"]),
         dcc.Store(id=ids.SELECTED, data=""),
@@ -79,7 +100,6 @@ def stores(view: dict) -> list:
         dcc.Store(id=ids.DETAIL_TICK, data={}),
         dcc.Store(id=ids.CHART_KEY, data=""),
         dcc.Store(id=ids.SORT, data=view["sort"]),
-        dcc.Store(id=ids.SPARK_KEY, data=view["spark_key"]),
         dcc.Store(id=ids.BOOT, data=0),
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.URL_SYNC, data=0),
@@ -104,15 +124,7 @@ def page_layout(view: dict) -> html.Div:
                 [
                     dbc.Row(summary_cards(view["summary"]), id=ids.CARDS, className="g-2 g-md-3 mb-3"),
                     html.Div(
-                        health_table(
-                            view["rows"],
-                            view["sort"],
-                            None,
-                            snapshot.get("sweep"),
-                            view["spark_figure"],
-                            view["count_text"],
-                            view["spark_points"],
-                        ),
+                        health_table(view["sort"], view["count_text"], view["spark_points"]),
                         id="mc-services",
                     ),
                     recovery_panel(view["log_entries"], read_only),

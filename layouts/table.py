@@ -1,16 +1,16 @@
-"""The health table: a plain HTML table plus ONE plotly figure holding every row's sparkline.
+"""The health table's frame: toolbar, header row and an empty body the browser fills (22_mc_table.js).
 
-One figure for all rows paints ~0.4 s sooner than one graph per row (50 plotly instances); it lies
-over the table's last column, each trace in its own band, so the geometry below must match the CSS.
+The rows, their sparklines and heartbeat strips are drawn in the browser from the live data: a
+result patches its one row in the same frame (no server round trip), and only rows in view exist.
 """
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from layouts import ids
-from layouts.common import flag_badges, fmt_ms, fmt_pct, icon, status_badge, status_text, uptime_class
+from layouts.common import FLAGS, STATUS_STYLE, icon
 
 ROW_HEIGHT = 44  # px, every body row (assets/10_mission_control.css: --mc-row-h)
 HEAD_HEIGHT = 40  # px, the header row (--mc-head-h)
@@ -36,7 +36,6 @@ STATUS_FILTERS = (
     ("maintenance", "Maintenance"),
 )
 WINDOWS = (("1h", "1 h"), ("24h", "24 h"), ("7d", "7 d"))
-SPARK_CONFIG = {"displayModeBar": False, "scrollZoom": False, "doubleClick": False, "showTips": False}
 
 
 def sort_state(col: str, direction: str, key: str) -> tuple[str, str]:
@@ -77,85 +76,45 @@ def table_head(sort: dict, spark_points: int) -> html.Thead:
 
 
 VALUE_COLUMNS = ("latency", "uptime_1h", "uptime_24h", "uptime_7d", "failures", "last_checked")
-_COLUMN_CSS = {key: css for key, _, css in COLUMNS}
+SORT_CHOICES = (  # the phone's sort control (the header row is hidden there)
+    ("status.asc", "Worst first"),
+    ("name.asc", "Name A–Z"),
+    ("latency.desc", "Slowest first"),
+    ("uptime_24h.asc", "Lowest 24 h uptime"),
+)
 
 
-def row_class(selected: bool) -> str:
-    return "mc-row table-active" if selected else "mc-row"
+def table_config() -> dict:
+    """What assets/22_mc_table.js needs to draw rows as the server would: columns, classes, badges."""
+    return {
+        "columns": [{"key": key, "css": css} for key, _, css in COLUMNS],
+        "value_columns": list(VALUE_COLUMNS),
+        "status_style": {s: list(v) for s, v in STATUS_STYLE.items()},
+        "flags": [list(flag) for flag in FLAGS],
+        "row_height": ROW_HEIGHT,
+        "empty_text": "No service matches the filter.",
+    }
 
 
-def cell_view(row: dict, col: str) -> tuple[str, str, str]:
-    """(text, class, title) of one value cell; live updates send exactly these (no re-mount)."""
-    base = f"{_COLUMN_CSS[col]} mc-num".strip()
-    if col == "latency":
-        error = row.get("error")
-        if error:  # a failed check has no latency: say what failed instead
-            return error, f"{base} text-danger-emphasis mc-latency-error", error
-        return fmt_ms(row.get("latency_ms")), base, ""
-    if col.startswith("uptime_"):
-        value = row.get(col)
-        return fmt_pct(value), f"{base} {uptime_class(value)}".strip(), ""
-    if col == "failures":
-        return str(row.get("failures", 0)), base, ""
-    return row.get("last_checked_text") or "—", base, row.get("last_checked_iso") or ""
+def sort_value(sort: dict) -> str:
+    return f"{sort.get('col', 'status')}.{sort.get('dir', 'asc')}"
 
 
-def unknown_badge(status: str) -> html.Span:
-    """Shown instead of the status badge while the page has no live data (CSS on .mc-stale)."""
-    return html.Span(
-        "UNKNOWN", className="badge text-bg-secondary mc-badge-unknown", title=f"last known: {status_text(status)}"
+def phone_sort(sort: dict) -> html.Div:
+    """A sort control for phones; on wider screens the column headers sort."""
+    options = [{"label": t, "value": v} for v, t in SORT_CHOICES]
+    if sort_value(sort) not in {v for v, _ in SORT_CHOICES}:
+        options.append({"label": "Other (set by the headers)", "value": sort_value(sort)})
+    return html.Div(
+        [
+            html.Label("Sort services", htmlFor=ids.SORT_SELECT, className="visually-hidden"),
+            dbc.Select(id=ids.SORT_SELECT, options=options, value=sort_value(sort), size="sm"),
+        ],
+        className="mc-sort-select d-md-none",
     )
 
 
-def table_row(row: dict, selected: bool, sweep: int | None) -> html.Tr:
-    """One service. Live updates re-render the rows (Dash mounts them anew: one children update is far
-    cheaper for its renderer than ~1000 in-place prop updates); assets/mission_control.js puts the
-    keyboard focus back on the same row's button."""
-    name = row["name"]
-    flags = (row.get("maintenance"), row.get("recovering"), row.get("needs_attention"), row.get("flapping"))
-    cells = [
-        # A real button, so the row opens from the keyboard; assets/mission_control.js turns any click
-        # on the row into OPEN_REQUEST (no pattern-matching input: 50 of those cost a round trip per update).
-        html.Td(
-            html.Button(name, type="button", className="mc-row-open", title=f"{name}: {row.get('target') or ''}"),
-            className="mc-name",
-        ),
-        html.Td(
-            [status_badge(row["status"]), *flag_badges(*flags), unknown_badge(row["status"])], className="mc-status"
-        ),
-    ]
-    for col in VALUE_COLUMNS:
-        text, css, title = cell_view(row, col)
-        cells.append(html.Td(text, className=css, title=title))
-    cells.append(html.Td(className="mc-spark-cell"))
-    return html.Tr(
-        cells,
-        key=name,
-        className=row_class(selected),
-        **{"data-service": name, "data-status": row["status"], "data-sweep": sweep if sweep is not None else ""},
-    )
-
-
-def table_rows(rows: list[dict], selected: str | None, sweep: int | None) -> list[html.Tr]:
-    if not rows:
-        return [
-            html.Tr(
-                html.Td(
-                    "No service matches the filter.",
-                    colSpan=len(COLUMNS) + 1,
-                    className="text-center text-body-secondary py-3",
-                ),
-                className="mc-empty",
-            )
-        ]
-    return [table_row(row, row["name"] == selected, sweep) for row in rows]
-
-
-def spark_style(count: int) -> dict:
-    return {"height": f"{max(count, 0) * ROW_HEIGHT}px", "display": "block" if count else "none"}
-
-
-def table_toolbar(filter_text: str, status_filter: str, count_text: str) -> html.Div:
+def table_toolbar(filter_text: str, status_filter: str, count_text: str, sort: dict) -> html.Div:
     return html.Div(
         [
             html.Label("Filter services", htmlFor=ids.FILTER_TEXT, className="visually-hidden"),
@@ -181,6 +140,7 @@ def table_toolbar(filter_text: str, status_filter: str, count_text: str) -> html
                 size="sm",
                 className="mc-status-filter",
             ),
+            phone_sort(sort),
             html.Span(
                 count_text, id=ids.TABLE_COUNT, className="text-body-secondary small me-auto", **{"aria-live": "polite"}
             ),
@@ -205,33 +165,21 @@ def table_toolbar(filter_text: str, status_filter: str, count_text: str) -> html
     )
 
 
-def health_table(
-    rows: list[dict],
-    sort: dict,
-    selected: str | None,
-    sweep: int | None,
-    figure: dict,
-    count_text: str,
-    spark_points: int,
-) -> dbc.Card:
-    """The card with toolbar, table and the sparkline overlay."""
+def health_table(sort: dict, count_text: str, spark_points: int) -> dbc.Card:
+    """The card with toolbar and table. The rows are drawn by the browser (assets/22_mc_table.js): it
+    patches one row per live result in place and draws only the rows in view, so neither the layout
+    nor a live update carries a row the page does not show."""
     table = html.Table(
-        [table_head(sort, spark_points), html.Tbody(table_rows(rows, selected, sweep), id=ids.TABLE_BODY)],
+        [table_head(sort, spark_points), html.Tbody(id=ids.TABLE_BODY)],
+        id=ids.TABLE,
         className="table table-hover align-middle mb-0 mc-table",
-    )
-    overlay = html.Div(
-        dcc.Graph(
-            id=ids.SPARK_GRAPH, figure=figure, config=SPARK_CONFIG, style=spark_style(len(rows)), responsive=True
-        ),
-        id=ids.SPARK_BOX,
-        className="mc-spark-box",
     )
     return dbc.Card(
         dbc.CardBody(
             [
                 html.H2("Services", className="h6 card-title mb-2"),
-                table_toolbar("", "all", count_text),
-                html.Div(html.Div([table, overlay], className="mc-table-wrap"), className="mc-table-scroll"),
+                table_toolbar("", "all", count_text, sort),
+                html.Div(html.Div(table, className="mc-table-wrap"), className="mc-table-scroll"),
             ]
         ),
         className="mc-panel mb-3",

@@ -64,7 +64,10 @@ class EventBus:
 
     def publish(self, event: dict) -> str:
         """Serialise once, hand the same text to everyone; returns the text."""
-        text = json.dumps(event, separators=(",", ":"), default=str)
+        return self.publish_text(json.dumps(event, separators=(",", ":"), default=str))
+
+    def publish_text(self, text: str) -> str:
+        """Hand JSON text the caller encoded (a JSON object with a "type") to everyone; returns it."""
         with self._lock:
             subscriptions = list(self._subscriptions)
         for subscription in subscriptions:

@@ -8,17 +8,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from config.settings import Settings
-from ops import stats
 from ops.events import EventBus
-from ops.fleet import fleet_summary
-from ops.probes import Prober, ProbeResult, timeout_text
+from ops.figures import Figures
+from ops.live_views import LiveViews
+from ops.probe_runner import ProbeRunner
+from ops.probes import Prober, ProbeResult
 from ops.seed import states_from_history
-from ops.snapshot import build_snapshot, service_view
+from ops.snapshot import service_view
 from ops.status import DOWN, ServiceState, apply_result
 from ops.store import HistoryStore
 from ops.system_metrics import system_metrics
@@ -26,13 +26,6 @@ from ops.system_metrics import system_metrics
 log = logging.getLogger(__name__)
 
 ResultListener = Callable[[str, ServiceState, ProbeResult], None]
-SWEEP_GRACE_S = 1.0  # a sweep ends at most this long after the slowest service's own timeout
-
-
-def overdue(service, ts: datetime, why: str) -> ProbeResult:
-    """A failed result for a check that started but did not finish within its timeout."""
-    error = f"{timeout_text(service.timeout_s)} ({why})"
-    return ProbeResult(service.name, False, service.timeout_s * 1000.0, None, error, ts)
 
 
 class Monitor:
@@ -53,21 +46,16 @@ class Monitor:
         # A status stored instead of the real one (recovery: "maintenance", left out of uptime).
         self.status_overrides: list[Callable[[str], str | None]] = []
         self.prober: Prober = prober or Prober()
-        self._in_flight: dict[str, Future] = {}
-        self._last_started: dict[str, float] = {}  # monotonic start of each service's last check
-        self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="probe")
-        self._figures: dict[str, dict] = {}
+        self._stop = threading.Event()
+        self._runner = ProbeRunner(self.prober, settings.max_concurrency, self._stop)
+        self.figures = Figures(store)  # uptime and latency, updated check by check
+        self.live = LiveViews(bus)  # views, their texts, the snapshot and the messages
         self._system: dict = {}
-        self._snapshot: dict = {}
-        self._snapshot_text = "{}"
-        self._views: dict[str, dict] = {}  # the last view of each service (snapshot or result), for the fleet rule
-        self._snapshot_lock = threading.Lock()
         self._sweep_lock = threading.Lock()
         self._progress = threading.Condition()
         self._started = self._finished = 0
         self._running_sweep = False
         self._trigger = threading.Event()
-        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_run: datetime | None = None
         self.next_run: datetime | None = None
@@ -82,7 +70,7 @@ class Monitor:
         frame = self.store.frame()
         for name, state in states_from_history(frame, self.states.keys()).items():
             self.states[name] = state
-        self._refresh_figures(datetime.now(UTC))
+        self.figures.rebuild(datetime.now(UTC))
         self._system = system_metrics(self.settings.thresholds, self.data_dir)
         self._publish_snapshot(datetime.now(UTC))
 
@@ -96,15 +84,17 @@ class Monitor:
             began = time.monotonic()
             ts = datetime.now(UTC)
             try:
-                results = self._probe_all(ts)
+                services = [s for s in self.settings.services if s.enabled]
+                results = self._runner.run(services, ts, self._record)
+                now = datetime.now(UTC)
                 if results:
                     try:
                         self.store.append(ts, results)  # reports a full disk itself, never raises for it
                     except Exception:  # noqa: BLE001 - a store fault must not freeze the snapshot (a stale page)
                         self.errors += 1
                         log.exception("sweep not stored")
-                now = datetime.now(UTC)
-                self._refresh_figures(now)
+                        self.figures.rebuild(now)  # the figures count only what the history holds
+                self.figures.advance(now)
                 self._system = system_metrics(self.settings.thresholds, self.data_dir)
                 snapshot = self._publish_snapshot(now)
             finally:
@@ -116,63 +106,6 @@ class Monitor:
                     self._progress.notify_all()
             return snapshot
 
-    def _probe_all(self, ts: datetime) -> list[ProbeResult]:
-        services = [s for s in self.settings.services if s.enabled]
-        results: list[ProbeResult] = []
-        pending: dict[Future, str] = {}
-        started: dict[str, float] = {}  # when each check really began: its timeout runs from there
-
-        def check(service):
-            started[service.name] = self._last_started[service.name] = time.monotonic()
-            return self.prober.check(service, ts)
-
-        # Least recently checked first: when the pool cannot start every check in time, the ones
-        # left out this sweep go first in the next, so no service keeps its old status for long.
-        for service in sorted(services, key=lambda s: self._last_started.get(s.name, float("-inf"))):
-            if service.name in self._in_flight and not self._in_flight[service.name].done():
-                # Its last check has outlived its own deadline (it should not; the watchdog ends it):
-                # count a failure instead of piling up a second stuck thread.
-                results.append(self._record(overdue(service, ts, "previous check still hanging")))
-                continue
-            future = self._pool.submit(check, service)
-            self._in_flight[service.name] = future
-            pending[future] = service.name
-        # Checks must *start* by this time; each then has its own timeout (+ grace) from its start.
-        start_by = time.monotonic() + max((s.timeout_s for s in services), default=0) + SWEEP_GRACE_S
-        not_checked: list[str] = []
-        while pending and not self._stop.is_set():
-            now = time.monotonic()
-            if now >= start_by:  # only then can a check be late or unable to start
-                self._drop_late(pending, started, ts, results, not_checked)
-                if not pending:
-                    break
-            timeout = 0.1 if now >= start_by else min(0.5, start_by - now)
-            done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-            for future in done:
-                results.append(self._record(future.result()))
-                pending.pop(future)
-        if not_checked:
-            # A full probe pool is our limit, not the services' fault: no result, not a failure.
-            log.warning(
-                "%d service(s) not checked this sweep: the probe pool (max_concurrency=%d) was busy until the "
-                "sweep's deadline: %s",
-                len(not_checked), self.settings.max_concurrency, ", ".join(not_checked[:20]),
-            )  # fmt: skip
-        return results
-
-    def _drop_late(self, pending, started, ts, results, not_checked) -> None:
-        """Past the start-by time: unstarted checks are not checked, started ones past their own timeout fail."""
-        now = time.monotonic()
-        for future, name in list(pending.items()):
-            began = started.get(name)
-            if began is None and future.cancel():
-                not_checked.append(pending.pop(future))
-                continue
-            service = self._services[name]
-            if began is not None and now >= began + service.timeout_s + SWEEP_GRACE_S and not future.done():
-                pending.pop(future)
-                results.append(self._record(overdue(service, ts, "no answer")))
-
     def _record(self, result: ProbeResult) -> ProbeResult:
         """Apply one result at once, so a hung neighbour never delays the news."""
         service = self._services[result.service]
@@ -183,10 +116,10 @@ class Monitor:
             self._log_change(service.name, before, state.status, result)
         self.checks += 1
         self.failures += 0 if stamped.ok else 1
-        view = service_view(service, state, self._figures.get(service.name, {}), self._extras(service.name))
-        # The fleet's status and counts travel with every result, computed here by the one rule
-        # (ops/fleet.py): no view sums them itself.
-        self.bus.publish({"type": "result", "service": view, **self._fleet_with(view)})
+        self.figures.add(stamped.service, stamped.status, stamped.latency_ms, stamped.error)
+        # The fleet's status and counts travel with every result, kept by the one rule
+        # (ops/fleet.py, via ops/fleet_tally.py): no view sums them itself.
+        self.live.publish_result(self._view(service))
         for listener in self.result_listeners:
             try:
                 listener(service.name, state, stamped)
@@ -210,35 +143,17 @@ class Monitor:
                 return dataclasses.replace(result, status=status)
         return result
 
-    def _extras(self, name: str) -> dict:
+    def _view(self, service) -> dict:
         extra: dict = {}
         for provide in self.view_extras:
-            extra.update(provide(name))
-        return extra
-
-    def _refresh_figures(self, now: datetime) -> None:
-        self._figures = stats.service_figures(self.store.frame(since=now - timedelta(days=7)), now)
-
-    def _fleet_with(self, view: dict) -> dict:
-        """The fleet summary with `view` replacing its service's last view."""
-        with self._snapshot_lock:
-            self._views[view["name"]] = view
-            views = list(self._views.values())
-        return fleet_summary(views)
+            extra.update(provide(service.name))
+        return service_view(service, self.states[service.name], self.figures.of(service.name), extra)
 
     def _publish_snapshot(self, now: datetime) -> dict:
-        views = [
-            service_view(s, self.states[s.name], self._figures.get(s.name, {}), self._extras(s.name))
-            for s in self.settings.services
-        ]
+        views = [self._view(s) for s in self.settings.services]
         with self._progress:
             sweep = self._finished + (1 if self._running_sweep else 0)
-        snapshot = build_snapshot(now, views, self._system, sweep, storage=self.store.storage_status())
-        text = self.bus.publish(snapshot)
-        with self._snapshot_lock:
-            self._snapshot, self._snapshot_text = snapshot, text
-            self._views = {v["name"]: v for v in views}
-        return snapshot
+        return self.live.publish_sweep(now, views, self._system, sweep, self.store.storage_status())
 
     def republish(self) -> dict:
         """A fresh snapshot from the current state without probing (e.g. after a recovery)."""
@@ -246,13 +161,11 @@ class Monitor:
 
     # -- reading -------------------------------------------------------------------------------
     def snapshot(self) -> dict:
-        with self._snapshot_lock:
-            return self._snapshot
+        return self.live.snapshot()
 
     def snapshot_text(self) -> str:
-        """The last snapshot as JSON text, serialised once when it was made."""
-        with self._snapshot_lock:
-            return self._snapshot_text
+        """The last full snapshot as JSON text, assembled once when it was made."""
+        return self.live.snapshot_text()
 
     def loop_status(self) -> dict:
         running = self._thread is not None and self._thread.is_alive()
@@ -321,5 +234,5 @@ class Monitor:
             self._progress.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._runner.shutdown()
         self.store.flush()

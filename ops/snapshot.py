@@ -46,13 +46,21 @@ def service_view(service: ServiceSettings, state: ServiceState, figures: dict, e
 STORAGE_OK = {"ok": True, "error": None, "since": None}
 
 
-def build_snapshot(now: datetime, services: list[dict], system: dict, sweep: int, storage: dict | None = None) -> dict:
-    """The whole snapshot; `overall` and `counts` follow the one fleet rule (ops/fleet.py).
+def build_snapshot(
+    now: datetime,
+    services: list[dict],
+    system: dict,
+    sweep: int,
+    storage: dict | None = None,
+    fleet: dict | None = None,
+) -> dict:
+    """The whole snapshot; `overall` and `counts` follow the one fleet rule (ops/fleet.py), or are
+    `fleet` when the caller already holds them (ops/fleet_tally.py, kept current view by view).
 
     `storage` says whether the history reaches the disk ({"ok", "error", "since"}): on a full disk
     monitoring goes on from memory, and the page says so instead of silently losing history.
     """
-    fleet = fleet_summary(services)
+    fleet = fleet or fleet_summary(services)
     return {
         "type": "snapshot",
         "time": now.isoformat(),

@@ -30,6 +30,7 @@ COMPACT_EVERY = timedelta(hours=1)
 # Sweeps kept for the file while it cannot be written (they stay in the frame regardless): 8 MiB is
 # about a week of 10 services at a 40 s interval; older ones beyond that are given up on, oldest first.
 MAX_HELD_BYTES = 8 << 20
+MERGE_EVERY = 64  # sweeps kept as columns before they are merged into the frame (by frame() or append)
 
 
 class HistoryStore:
@@ -45,6 +46,9 @@ class HistoryStore:
         self._last_compaction = datetime.now(UTC) - COMPACT_EVERY  # the first append compacts what load left
         self._compactor: threading.Thread | None = None
         self._compact_lock = threading.Lock()
+        # Bumped whenever rows leave memory other than by being read (load, retention), so a reader
+        # that keeps running totals (ops/figures.py) knows to start over from the frame.
+        self.generation = 0
 
     # -- loading -------------------------------------------------------------------------------
     def load(self) -> int:
@@ -60,6 +64,7 @@ class HistoryStore:
         frame = concat_frames(frames)
         start = int(frame["ts"].searchsorted(pd.Timestamp(datetime.now(UTC) - self.retention)))
         self._frame = frame.iloc[start:].reset_index(drop=True)
+        self.generation += 1
         del frames, frame
         release_freed_memory()
         self._out = AppendFile(self.path, WriteHealth("history", log), MAX_HELD_BYTES)
@@ -162,6 +167,9 @@ class HistoryStore:
             self._pending.append(columns)  # memory first: the views go on even when the disk is full
             if self._out is not None:
                 self._out.append(line)  # never raises; in the kernel after this, a SIGKILL loses nothing
+            merge = len(self._pending) >= MERGE_EVERY
+        if merge:  # now and then, not every sweep: a merge copies the whole frame
+            self.frame()
         self._maybe_compact()
 
     def storage_status(self) -> dict:
@@ -199,6 +207,20 @@ class HistoryStore:
             frame = frame[frame["service"] == service]
         return frame
 
+    def between(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """Rows with start <= ts < end, oldest first, without merging the pending sweeps into the frame
+        (which copies the whole history): a sweep reads the few rows leaving its windows this way."""
+        with self._lock:
+            frame, pending = self._frame, list(self._pending)
+        first, last = (int(frame["ts"].searchsorted(pd.Timestamp(t))) for t in (start, end))
+        parts = [frame.iloc[first:last]]
+        first_us, end_us = round(start.timestamp() * 1_000_000), round(end.timestamp() * 1_000_000)
+        for columns in pending:  # sweeps not merged yet; each holds one timestamp, so most are skipped whole
+            if len(columns) and columns.ts_us[0] < end_us and columns.ts_us[-1] >= first_us:
+                chunk = frame_from_columns(columns)
+                parts.append(chunk[(chunk["ts"] >= pd.Timestamp(start)) & (chunk["ts"] < pd.Timestamp(end))])
+        return concat_frames(parts)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._frame) + sum(len(c) for c in self._pending)
@@ -224,6 +246,7 @@ class HistoryStore:
             dropped = int(self._frame["ts"].searchsorted(pd.Timestamp(cutoff)))
             if dropped:
                 self._frame = self._frame.iloc[dropped:].reset_index(drop=True)
+                self.generation += 1
             out = self._out
             offset = out.offset if out is not None else 0
         cutoff_text = hf.format_ts(cutoff)

@@ -129,7 +129,7 @@ class Notifier:
             text = self._subscription.get(timeout=1.0)
             if text is CLOSED:
                 return
-            if text.startswith(('{"type":"snapshot"', '{"type":"recovery"')):
+            if text.startswith(('{"type":"sweep"', '{"type":"snapshot"', '{"type":"recovery"')):
                 try:
                     self._put(("bus", json.loads(text)))
                 except ValueError:
@@ -172,7 +172,7 @@ class Notifier:
             return
         news = item[1]
         now = datetime.now(UTC)
-        if news.get("type") == "snapshot":
+        if news.get("type") in ("sweep", "snapshot"):  # a sweep's end (a delta) or a full snapshot
             self._flush_downs()  # the sweep is over: every down of it is in
             self._send_all(self.book.host_state(news.get("system") or {}, news.get("storage") or {}, now))
         elif news.get("type") == "recovery" and isinstance(news.get("entry"), dict):

@@ -163,6 +163,4 @@ URL_WITH_PASSWORD_RE = re.compile(r"://[^/\s@:]*:[^/\s@]*@")
 def child_environment(environ) -> dict[str, str]:
     """Our environment minus anything that looks like a secret (DASHBOARD_API_KEY, the postgres
     check's DSN): a command's output ends up in the recovery log, which the API and page serve."""
-    return {
-        k: v for k, v in environ.items() if not SECRET_NAME_RE.search(k) and not URL_WITH_PASSWORD_RE.search(v)
-    }
+    return {k: v for k, v in environ.items() if not SECRET_NAME_RE.search(k) and not URL_WITH_PASSWORD_RE.search(v)}

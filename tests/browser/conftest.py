@@ -239,8 +239,12 @@ def wait_js(page, expression: str, timeout: float = DEADLINE_S, what: str | None
     return wait_for(lambda: page.evaluate(expression), timeout, what or expression, page)
 
 
+# Live, and the rows drawn from the socket's first snapshot (the layout carries none).
+LIVE_JS = "!!(window.mcLive && window.mcLive.state === 'live' && document.querySelector('#mc-table-body tr'))"
+
+
 def wait_live(page, timeout: float = DEADLINE_S) -> None:
-    wait_js(page, "!!(window.mcLive && window.mcLive.state === 'live')", timeout, "the live connection")
+    wait_js(page, LIVE_JS, timeout, "the live connection and the rows")
 
 
 @pytest.fixture

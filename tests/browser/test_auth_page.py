@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.security import generate_password_hash
 
-from tests.browser.conftest import INTERVAL_S, TestService, open_page, service_config, wait_for, wait_js
+from tests.browser.conftest import INTERVAL_S, LIVE_JS, TestService, open_page, service_config, wait_for, wait_js
 
 pytestmark = pytest.mark.timeout(60)
 PASSWORD = "a long enough password"
@@ -40,7 +40,7 @@ def test_read_only_until_login_then_check_now_reaches_the_server(browser, guarde
         page.fill("#username", "ops")
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
-        wait_js(page, "!!(window.mcLive && window.mcLive.state === 'live')", what="live again after login")
+        wait_js(page, LIVE_JS, what="live again after login")
         assert page.locator("#mc-check-now").is_enabled()
         before = guarded.core.monitor.loop_status()["sweeps"]
         page.click("#mc-check-now")

@@ -22,17 +22,28 @@ def test_phone_shows_one_card_per_service_and_a_full_screen_sheet(browser, dashb
         )
         for left, right, _, height in boxes:
             assert left >= 0 and right <= 375, "a card leaves the screen"
-            assert height == pytest.approx(44, abs=1)  # the sparkline bands line up with the cards
+            assert height == pytest.approx(44, abs=1)  # the table draws the cards in view by this height
         assert cards.first.locator("td").nth(2).is_visible()  # latency
         assert cards.first.locator("td").nth(4).is_visible()  # 24 h uptime
         # Measured in one go (a live update may move the page between two reads).
-        top, spark_top, spark_right = page.evaluate(
-            """() => { const r = document.querySelector('#mc-table-body tr.mc-row').getBoundingClientRect();
-            const g = document.querySelector('#mc-spark-graph').getBoundingClientRect();
-            return [r.top, g.top, g.right]; }"""
+        top, spark_top, spark_right, beats = page.evaluate(
+            """() => { const r = document.querySelector('#mc-table-body tr.mc-row');
+            const g = r.querySelector('svg.mc-spark').getBoundingClientRect();
+            return [r.getBoundingClientRect().top, g.top, g.right, r.querySelectorAll('.mc-beat').length]; }"""
         )
-        assert spark_right <= 375  # latency line and heartbeat strip on screen
-        assert abs(spark_top - top) <= 1
+        assert spark_right <= 375  # latency line and heartbeat strip on screen, in the card
+        assert abs(spark_top - top) <= 1 and beats >= 1
+        # The header row is hidden on a phone: a sort control stands in for it.
+        choose = page.locator("#mc-sort-select")
+        assert choose.is_visible()
+        choose.select_option("name.asc")
+        wait_for(
+            lambda: (
+                page.eval_on_selector_all("#mc-table-body tr.mc-row", "r => r.map(x => x.dataset.service)")
+                == ["alpha", "beta", "gamma-slow"]
+            ),
+            what="the cards sorted by name",
+        )
         assert boxes[0][2] < 560  # the first card is not pushed below the fold by the header
         row(page, "alpha").locator("td").nth(0).click()
         page.wait_for_selector("#mc-details.show")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import open_page, row, wait_for, wait_js
+from tests.browser.conftest import LIVE_JS, open_page, row, wait_for, wait_js
 from tests.browser.test_auth_page import PASSWORD, guarded  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(60)
@@ -51,7 +51,7 @@ def test_a_refused_action_says_why_links_to_login_and_closes_its_dialog(browser,
         page.fill("#username", "ops")
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
-        wait_js(page, "!!(window.mcLive && window.mcLive.state === 'live')", what="the page after login")
+        wait_js(page, LIVE_JS, what="the page after login")
         open_details(page, "alpha")
         wait_for(lambda: page.locator("#mc-details-recover").is_enabled(), what="Recover now", page=page)
         page.click("#mc-details-recover")

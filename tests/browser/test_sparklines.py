@@ -1,4 +1,4 @@
-"""The sparkline column: one figure beside the table, a band per row, native plotly hover labels."""
+"""The sparkline column: each row draws its own latency line and heartbeat strip, fed live."""
 
 from __future__ import annotations
 
@@ -6,82 +6,75 @@ import re
 
 import pytest
 
-from tests.browser.conftest import row, table_sweep, wait_for, wait_for_table_sweep
+from tests.browser.conftest import row, wait_for, wait_for_table_sweep
 
 pytestmark = pytest.mark.timeout(60)
 
-# Page coordinates of the last point of row `name` (the markers trace holds each row's latest check).
-POINT_JS = """
-(name) => {
-  const gd = document.querySelector('#mc-spark-graph .js-plotly-plot');
-  const order = gd.layout.meta.order;
-  const band = order.indexOf(name);
-  const dots = gd._fullData[1];
-  let k = -1;
-  for (let i = 0; i < dots.y.length; i++) if (Math.floor(dots.y[i]) === band) k = i;
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  const box = gd.getBoundingClientRect();
-  return {x: box.left + xa._offset + xa.l2p(xa.d2l(dots.x[k])), y: box.top + ya._offset + ya.l2p(dots.y[k]),
-          text: dots.text[k], band};
-}
-"""
+
+def spark(page, name: str):
+    return row(page, name).locator("td.mc-spark-cell svg.mc-spark")
 
 
 def test_hovering_a_sparkline_point_shows_its_latency(page, dashboard):
     wait_for_table_sweep(page, wait_for_table_sweep(page, 0))
-    # Freeze the page (no redraw under the mouse): cut the socket and keep it and the fallback away.
-    page.route("**/api/info", lambda route: route.abort())
-    page.route("**/api/health", lambda route: route.abort())
-    page.evaluate("window.mcLive.ws.close()")
-    wait_for(lambda: page.evaluate("window.mcLive.state") != "live", what="a still page", page=page)
-    page.wait_for_timeout(300)  # the last update in flight lands
-    point = page.evaluate(POINT_JS, "gamma-slow")
-    page.mouse.move(point["x"] - 30, point["y"])
-    page.mouse.move(point["x"], point["y"], steps=4)
-    label = page.locator("#mc-spark-graph .hoverlayer .hovertext")
-    label.wait_for(state="visible")
-    text = label.text_content()
-    assert re.search(r"\d{2}:\d{2}:\d{2} · \d+(\.\d)? ms · UP", text), text
-    assert point["text"] in text
-    assert "\n" not in text.strip()  # one line: two-line labels vanish in short plots
+    line = spark(page, "gamma-slow").locator("path.mc-spark-line")
+    box = spark(page, "gamma-slow").bounding_box()
+    # The newest point is at the right end of the line, in the line's band (the top of the row).
+    page.mouse.move(box["x"] + box["width"] - 30, box["y"] + 12)
+    page.mouse.move(box["x"] + box["width"] - 4, box["y"] + 12, steps=4)
+    tip = page.locator("#mc-spark-tip")
+    wait_for(lambda: tip.is_visible() and "ms" in tip.inner_text(), what="the point's tooltip", page=page)
+    text = tip.inner_text()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d · \d+(\.\d)? ms · UP", text.strip()), text
     latency = float(re.search(r"(\d+(?:\.\d)?) ms", text).group(1))
     assert latency >= 100  # gamma-slow's handler sleeps 120 ms
-    box = label.bounding_box()
-    assert box and box["width"] > 0 and box["y"] >= 0
+    tip_box = tip.bounding_box()
+    assert tip_box and tip_box["width"] > 0 and tip_box["y"] >= 0 and tip_box["x"] + tip_box["width"] <= 1400
+    assert line.count() == 1
 
 
-def test_sparkline_bands_line_up_with_their_rows(page):
-    centres = page.evaluate(
+def test_a_result_moves_the_sparkline_in_the_same_frame_as_the_badge(page, dashboard):
+    """The line, the strip and the badge change together: each result is appended in the browser."""
+    wait_for_table_sweep(page, wait_for_table_sweep(page, 0))
+    page.evaluate(
         """() => {
-          const gd = document.querySelector('#mc-spark-graph .js-plotly-plot');
-          const ya = gd._fullLayout.yaxis, top = gd.getBoundingClientRect().top + ya._offset;
-          return gd.layout.meta.order.map((name, i) => {
-            const r = document.querySelector(`#mc-table-body tr[data-service='${name}']`).getBoundingClientRect();
-            return [name, top + ya.l2p(i + 0.5), r.top + r.height / 2];
-          });
+          window.__frames = [];
+          const body = document.querySelector('#mc-table-body');
+          new MutationObserver(() => {
+            const r = body.querySelector("tr[data-service='beta']");
+            if (!r) return;
+            const beats = r.querySelectorAll('.mc-beat');
+            window.__frames.push([r.dataset.status, beats.length ? beats[beats.length - 1].dataset.status : null]);
+          }).observe(body, {subtree: true, childList: true, attributes: true});
         }"""
     )
-    assert len(centres) == 3
-    for name, band, row_middle in centres:
-        assert abs(band - row_middle) <= 3, f"{name}: band at {band:.0f}px, row at {row_middle:.0f}px"
+    dashboard.services["beta"].stop()
+    wait_for(lambda: row(page, "beta").get_attribute("data-status") == "down", what="beta down", page=page)
+    frames = page.evaluate("window.__frames")
+    first_down = next(i for i, (badge, _) in enumerate(frames) if badge == "down")
+    # By the time the row said DOWN, its newest heartbeat block was already the failed check's.
+    assert frames[first_down][1] == "down", frames
 
 
-def test_sparklines_follow_the_row_order(page):
+def test_sparklines_follow_their_rows_through_a_sort(page):
+    before = {name: spark(page, name).get_attribute("aria-label") for name in ("alpha", "beta", "gamma-slow")}
+    assert all(label and label.startswith("Last ") for label in before.values()), before
     page.locator("button.mc-sort", has_text="Service").click()
     wait_for(
         lambda: (
-            page.evaluate("document.querySelector('#mc-spark-graph .js-plotly-plot').layout.meta.order")
+            page.eval_on_selector_all("#mc-table-body tr.mc-row", "r => r.map(x => x.dataset.service)")
             == ["alpha", "beta", "gamma-slow"]
         ),
-        what="the figure to follow the sort",
+        what="the sort",
     )
     page.locator("button.mc-sort", has_text="Service").click()
     wait_for(
         lambda: (
-            page.evaluate("document.querySelector('#mc-spark-graph .js-plotly-plot').layout.meta.order")
+            page.eval_on_selector_all("#mc-table-body tr.mc-row", "r => r.map(x => x.dataset.service)")
             == ["gamma-slow", "beta", "alpha"]
         ),
-        what="the figure to follow the reversed sort",
+        what="the reversed sort",
     )
-    sweep = wait_for_table_sweep(page, table_sweep(page))
-    assert sweep and row(page, "alpha").count() == 1
+    # Each sparkline is inside its own row: it cannot drift to another service's row.
+    for name in ("alpha", "beta", "gamma-slow"):
+        assert spark(page, name).count() == 1

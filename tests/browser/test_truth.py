@@ -13,7 +13,6 @@ from tests.browser.conftest import DEADLINE_S, row, wait_for, wait_for_table_swe
 
 pytestmark = pytest.mark.timeout(60)
 
-SPARK = "document.querySelector('#mc-spark-graph .js-plotly-plot')"
 CHART = "document.querySelector('#mc-details-chart .js-plotly-plot')"
 
 
@@ -77,6 +76,10 @@ def test_times_are_the_viewers_local_time_with_the_offset_on_hover(browser, dash
         context.close()
 
 
+def spark(page, name: str):
+    return row(page, name).locator("td.mc-spark-cell svg.mc-spark")
+
+
 def test_a_failed_check_shows_its_error_not_a_latency_and_a_heartbeat_block(page, dashboard):
     dashboard.services["beta"].stop()
     wait_for(lambda: row(page, "beta").get_attribute("data-status") == "down", what="beta down", page=page)
@@ -84,45 +87,37 @@ def test_a_failed_check_shows_its_error_not_a_latency_and_a_heartbeat_block(page
     wait_for(lambda: "ms" not in cell.inner_text(), what="no latency for a failed check", page=page)
     assert cell.get_attribute("title") and cell.inner_text().strip()  # the error instead
     wait_for_table_sweep(page, wait_for_table_sweep(page, 0))
-    beats = page.evaluate(
-        f"""(() => {{ const gd = {SPARK}; const band = gd.layout.meta.order.indexOf('beta'); const out = {{}};
-        for (const t of gd.data.filter(t => t.name.startsWith('heartbeat'))) {{
-          const mine = [];
-          for (let i = 0; i < t.y.length; i++)
-            if (t.y[i] !== null && Math.floor(t.y[i]) === band) mine.push([t.x[i], t.text[i]]);
-          out[t.name] = {{points: mine, symbol: t.marker && t.marker.symbol, colour: (t.marker || t.line).color}};
-        }}
-        return out; }})()"""
-    )
-    down, up = beats["heartbeat down"], beats["heartbeat up"]
-    assert (down["symbol"], down["colour"]) == ("x", "#dc3545")  # status by shape and colour
-    newest = max(x for x, _ in down["points"])
-    assert newest > max(x for x, _ in up["points"])  # the newest check, on the right, failed
-    assert " · DOWN · " in dict(down["points"])[newest]  # time, status and error on hover
-    # The up blocks are dashed into one block per check (one path for all rows, cheap to draw).
-    dash = page.evaluate(
-        f"[...{SPARK}.querySelectorAll('path.js-line')].filter(p => p.style.strokeWidth === '6px')"
-        ".map(p => p.style.strokeDasharray)"
-    )
-    assert dash and all(d.endswith("px") for d in dash)
-    # The latency line has no point for the failed checks: it breaks there.
-    assert page.evaluate(f"{SPARK}.data[0].y.filter(y => y === null).length") >= 3
+    beats = spark(page, "beta").locator(".mc-beat")
+    newest = beats.last
+    # Status by shape and colour: a failed check is a red cross, an up check a solid block.
+    assert newest.get_attribute("data-status") == "down"
+    assert newest.evaluate("b => [b.tagName, b.getAttribute('stroke')]") == ["path", "#dc3545"]
+    assert spark(page, "beta").locator(".mc-beat[data-status='up']").first.evaluate("b => b.tagName") == "rect"
+    # Hover says time (local, with its offset), status and error.
+    box = newest.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tip = page.locator("#mc-spark-tip")
+    wait_for(lambda: tip.is_visible() and " · DOWN · " in tip.inner_text(), what="the block's tooltip", page=page)
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d · DOWN · ", tip.inner_text())
+    # The latency line has no point for the failed checks: they sit as marks below it instead.
+    assert spark(page, "beta").locator(".mc-spark-fail").count() >= 2
+
+
+def line_segments(page, name: str) -> int:
+    path = spark(page, name).locator("path.mc-spark-line")
+    return (path.get_attribute("d") or "").count("M") if path.count() else 0
 
 
 def test_sparkline_and_chart_break_where_nothing_was_measured(page, dashboard):
+    assert line_segments(page, "alpha") == 1  # every check answered: one unbroken line
     monitor = dashboard.core.monitor
     monitor.interval = 2.5  # a pause of ~5 intervals of 0.5 s
     page.wait_for_timeout(3000)
     monitor.interval = 0.5
     monitor.trigger_sweep()
     wait_for_table_sweep(page, wait_for_table_sweep(page, 0))
-    gaps = page.evaluate(
-        f"""(() => {{ const gd = {SPARK}; const y = gd.data[0].y; const x = gd.data[0].x; let n = 0;
-        for (let i = 1; i < y.length - 1; i++)
-          if (y[i] === null && y[i-1] !== null && y[i+1] !== null && Math.floor(y[i-1]) === Math.floor(y[i+1])) n++;
-        return n; }})()"""
-    )
-    assert gaps >= 1  # inside a row: a break, not a straight line across the pause
+    # Inside the row: a break, not a straight line across the pause (alpha answered every check).
+    wait_for(lambda: line_segments(page, "alpha") >= 2, what="a break in alpha's line", page=page)
     row(page, "alpha").locator("td").nth(2).click()
     wait_for(lambda: page.evaluate(f"!!({CHART} && {CHART}.layout.meta)"), what="the chart", page=page)
     assert page.evaluate(f"{CHART}.data[0].y.some(y => y === null)")

@@ -220,8 +220,10 @@ def test_disk_trouble_is_one_message_and_its_end_another(rig, hook, web):
     core = rig([web_service(web)])
     problem = {"ok": False, "error": "history is not being saved: disk full", "since": "2026-01-01T00:00:00+00:00"}
     for _ in range(3):
-        core.bus.publish({"type": "snapshot", "system": {}, "storage": problem})
+        core.bus.publish({"type": "sweep", "system": {}, "storage": problem, "services": []})
     wait_for(lambda: hook.messages, message="the disk message")
-    core.bus.publish({"type": "snapshot", "system": {}, "storage": {"ok": True, "error": None, "since": None}})
+    core.bus.publish(
+        {"type": "sweep", "system": {}, "storage": {"ok": True, "error": None, "since": None}, "services": []}
+    )
     wait_for(lambda: len(hook.messages) == 2, message="the resolved message")
     assert hook.titles() == ["[DISK] history is not being saved: disk full", "[RESOLVED] history is being saved again"]

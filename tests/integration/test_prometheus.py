@@ -135,3 +135,23 @@ def test_openmetrics_is_served_to_a_scraper_that_asks_for_it(app):
     answer = requests.get(app.base + "/metrics", headers={"Accept": "application/openmetrics-text"}, timeout=10)
     assert answer.headers["Content-Type"].startswith("application/openmetrics-text")
     assert answer.text.endswith("# EOF\n") and "mission_control_checks_total" in answer.text
+
+
+def test_the_cached_text_says_what_the_registry_says(app):
+    from prometheus_client import generate_latest
+
+    for _ in range(2):
+        app.core.monitor.run_once()
+    fast = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(requests.get(app.base + "/metrics", timeout=10).text)
+        for s in f.samples
+        if s.name.startswith("mission_control_service") or s.name.startswith("mission_control_check")
+    }
+    slow = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(generate_latest(app.metrics_registry).decode())
+        for s in f.samples
+        if s.name.startswith("mission_control_service") or s.name.startswith("mission_control_check")
+    }
+    assert fast == slow and len(fast) > 50

@@ -29,7 +29,9 @@ def test_a_service_that_stays_down_opens_the_circuit_after_max_attempts_and_gets
         view = next(s for s in core.monitor.snapshot()["services"] if s["name"] == "db")
         assert view["needs_attention"] is True and view["recovery_attempts"] == 2
         pushed = [json.loads(t) for t in iter(lambda: subscription.get(timeout=0.01), "") if t]
-        assert any(e["type"] == "snapshot" and e["services"][0]["needs_attention"] for e in pushed)
+        # Pushed as news: in a sweep message's changed views (or a result's view), never only on request.
+        views = [v for e in pushed for v in (e.get("services") if e["type"] == "sweep" else [e.get("service")]) if v]
+        assert any(v["name"] == "db" and v["needs_attention"] for v in views)
 
         assert core.recovery.reset("db")["needs_attention"] is False  # the operator's reset
         wait_for(lambda: runs(marker) == 3, 10, message="automatic recovery to resume after the reset")

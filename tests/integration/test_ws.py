@@ -33,7 +33,7 @@ def test_client_gets_the_current_snapshot_then_the_next(running_app):
         running_app.core.monitor.run_once()
         result = receive(ws, "result")
         assert result["service"]["name"] in ("web", "db")
-        assert receive(ws, "snapshot")["sweep"] == 2
+        assert receive(ws, "sweep")["sweep"] == 2
     finally:
         ws.close()
 
@@ -72,7 +72,7 @@ def test_a_slow_client_does_not_delay_a_fast_one(running_app):
             assert json.loads(fast.recv())["n"] == n
         assert time.monotonic() - began < 10
         running_app.core.monitor.run_once()
-        assert receive(fast, "snapshot")["sweep"] == 1
+        assert receive(fast, "sweep")["sweep"] == 1
         dropped = [s.dropped for s in running_app.core.bus._subscriptions]
         assert max(dropped) > 0 and min(dropped) == 0  # the slow one lost its oldest, the fast one nothing
     finally:
@@ -115,3 +115,24 @@ def test_a_client_message_over_the_size_cap_closes_its_connection(running_app):
             closed = True
     assert closed
     wait_for(lambda: len(running_app.core.bus) == 0, timeout=5, message="subscriber removed")
+
+
+def test_sweep_message_is_a_delta_of_the_views_that_changed(running_app):
+    core = running_app.core
+    core.monitor.run_once()
+    ws = connect(running_app)
+    try:
+        snapshot = json.loads(ws.recv())
+        assert snapshot["type"] == "snapshot" and {s["name"] for s in snapshot["services"]} == {"web", "db"}
+        core.monitor.run_once()
+        sweep = receive(ws, "sweep")
+        assert set(sweep) == set(snapshot) and sweep["sweep"] == 2
+        # Every view went out in its result message the moment its check returned: nothing new here.
+        assert sweep["services"] == []
+        core.recovery.set_maintenance("web", True, None)  # a change made between sweeps
+        changed = receive(ws, "sweep")
+        assert [v["name"] for v in changed["services"]] == ["web"] and changed["services"][0]["maintenance"]
+        full = json.loads(core.monitor.snapshot_text())  # GET /api/health and new clients: every service
+        assert full["type"] == "snapshot" and len(full["services"]) == 2
+    finally:
+        ws.close()

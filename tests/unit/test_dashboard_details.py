@@ -9,7 +9,7 @@ from dash import Patch
 
 from callbacks.actions import check_text, maintenance_text
 from callbacks.charts import detail_figure, downsample, status_runs, window_span, with_gaps
-from callbacks.details import check_rows, clicked_service, data_patch, probe_items, view_of
+from callbacks.details import check_rows, data_patch, probe_items, view_of
 from config import settings_from_dict
 from ops.probes import ProbeResult
 from ops.store import HistoryStore
@@ -66,7 +66,7 @@ def test_detail_figure_is_zoomable_with_a_range_slider_and_a_stable_uirevision()
     # The x axis spans the whole window even with 30 s of history (issue 10, item 6).
     assert anchor["x"][1] - anchor["x"][0] == 3600 * 1000 and anchor["hoverinfo"] == "skip"
     assert latency["y"] == [10.0, None, 800.0]
-    assert failed["customdata"] == ["refused"] and len(failed["x"]) == 1
+    assert [error for _, error in failed["customdata"]] == ["refused"] and len(failed["x"]) == 1
     assert {t["name"] for t in timeline} == {"UP", "DOWN", "DEGRADED"}
     assert all(t["orientation"] == "h" and (t["xaxis"], t["yaxis"]) == ("x2", "y2") for t in timeline)
     assert layout["xaxis2"]["matches"] == "x"  # the timeline zooms with the latency
@@ -89,13 +89,6 @@ def test_a_live_update_patches_only_data_and_meta():
     assert isinstance(patch, Patch)
     operations = patch.to_plotly_json()["operations"]
     assert {tuple(op["location"]) for op in operations} == {("data",), ("layout", "meta")}
-
-
-def test_clicked_service_maps_a_sparkline_band_to_its_row():
-    spark = {"order": ["a", "b", "c"]}
-    assert clicked_service({"points": [{"y": 1.4}]}, spark) == "b"
-    assert clicked_service({"points": [{"y": 7.2}]}, spark) is None
-    assert clicked_service(None, spark) is None
 
 
 def test_probe_items_describe_target_thresholds_and_recovery():

@@ -1,0 +1,325 @@
+/* Each row's latency sparkline and heartbeat strip, drawn as a small SVG in the row itself.
+ *
+ * The last checks of the rows in view come once from /api/sparks (ops/recent_checks.py); every live
+ * result then appends its point here, so the sparkline changes in the same frame as the badge.
+ * The line breaks at a failed check (it has no latency) and at gaps longer than two intervals
+ * (nothing was measured there). The strip shows status by colour and by shape. */
+(function () {
+  "use strict";
+  var MC = (window.MC = window.MC || {});
+  var LINE_COLOUR = "#0d6efd";
+  var H = 44; // a row's height (layouts/table.py ROW_HEIGHT)
+  var LINE_TOP = 5,
+    LINE_BOTTOM = 25,
+    BEAT_TOP = 30,
+    BEAT_BOTTOM = 40,
+    PAD = 4;
+  var BATCH = 100; // names per request
+
+  var sparks = {
+    points: 60,
+    beats: 25,
+    intervalMs: 40000,
+    data: new Map(), // name -> [{t, ms, s, e}] oldest first
+    asked: new Set(), // names requested and not yet answered
+    early: new Map(), // name -> points that arrived live while its request was in flight
+    queue: [],
+    timer: null,
+    generation: 0, // bumped by reset(): answers to older requests are dropped
+    version: new Map(), // name -> a counter that changes whenever its points change
+    geometry: new Map(), // name -> what the tooltip needs (x of each point and block)
+    onLoaded: null,
+    stats: { requests: 0 },
+  };
+  MC.sparks = sparks;
+
+  sparks.configure = function (config) {
+    var table = config.table || {};
+    sparks.points = table.spark_points || sparks.points;
+    sparks.beats = table.heartbeats || sparks.beats;
+    sparks.intervalMs = config.interval_ms || sparks.intervalMs;
+  };
+
+  function bump(name) {
+    sparks.version.set(name, (sparks.version.get(name) || 0) + 1);
+  }
+
+  function pointOf(view) {
+    var t = Date.parse(view.last_checked || "");
+    if (isNaN(t)) return null;
+    var failed = !!view.error;
+    var status = view.maintenance && view.enabled !== false ? "maintenance" : view.status;
+    return { t: t, ms: failed ? null : view.latency_ms, s: status, e: view.error || null };
+  }
+
+  function push(list, point) {
+    var last = list[list.length - 1];
+    if (last && point.t < last.t) return false;
+    if (last && point.t === last.t) list[list.length - 1] = point;
+    else list.push(point);
+    if (list.length > sparks.points) list.splice(0, list.length - sparks.points);
+    return true;
+  }
+
+  /* A live result: its check joins the row's points (if the row's history is here or on its way). */
+  sparks.add = function (view) {
+    var point = pointOf(view);
+    if (!point) return false;
+    if (sparks.data.has(view.name)) {
+      if (push(sparks.data.get(view.name), point)) bump(view.name);
+      return true;
+    }
+    if (sparks.asked.has(view.name) || sparks.everyone) {
+      var early = sparks.early.get(view.name) || [];
+      push(early, point);
+      sparks.early.set(view.name, early);
+    }
+    return false;
+  };
+
+  sparks.has = function (name) {
+    return sparks.data.has(name);
+  };
+
+  /* Ask for the history of rows now in view that do not have it yet (batched, once each). */
+  sparks.need = function (names) {
+    if (sparks.everyone) return; // asked for all at start: its answer covers these
+    names.forEach(function (name) {
+      if (sparks.data.has(name) || sparks.asked.has(name)) return;
+      sparks.asked.add(name);
+      sparks.queue.push(name);
+    });
+    if (sparks.queue.length && sparks.timer === null) sparks.timer = setTimeout(flushQueue, 20);
+  };
+
+  /* After the socket was down: what we hold may have holes, so rows ask again. */
+  sparks.reset = function () {
+    sparks.generation += 1;
+    sparks.everyone = false;
+    sparks.data.clear();
+    sparks.asked.clear();
+    sparks.early.clear();
+    sparks.queue = [];
+    sparks.version.clear();
+  };
+
+  /* A small fleet: ask for every row's history at once, in parallel with the socket's first snapshot
+   * (the rows are all drawn anyway), so the sparklines do not wait for the rows. */
+  sparks.needAll = function () {
+    sparks.everyone = true;
+    request(null);
+  };
+
+  function flushQueue() {
+    sparks.timer = null;
+    while (sparks.queue.length) request(sparks.queue.splice(0, BATCH));
+  }
+
+  function request(names) {
+    var generation = sparks.generation;
+    var query = (names || []).map(function (n) {
+      return "service=" + encodeURIComponent(n);
+    });
+    query.push("points=" + sparks.points);
+    sparks.stats.requests += 1;
+    fetch(MC.prefix() + "api/sparks?" + query.join("&"), { cache: "no-store" })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (body) {
+        if (generation !== sparks.generation) return;
+        var loaded = [];
+        if (!names) {
+          sparks.everyone = false;
+          names = Object.keys(body.services);
+        }
+        names.forEach(function (name) {
+          sparks.asked.delete(name);
+          var list = (body.services[name] || []).map(function (p) {
+            return { t: p[0], ms: p[1], s: p[2], e: p[3] };
+          });
+          (sparks.early.get(name) || []).forEach(function (p) {
+            push(list, p);
+          });
+          sparks.early.delete(name);
+          sparks.data.set(name, list);
+          bump(name);
+          loaded.push(name);
+        });
+        if (sparks.onLoaded) sparks.onLoaded(loaded);
+      })
+      .catch(function () {
+        if (generation !== sparks.generation) return;
+        if (!names) sparks.everyone = false;
+        (names || []).forEach(function (name) {
+          sparks.asked.delete(name); // asked again when the row is drawn next
+        });
+      });
+  }
+
+  /* One block of the strip: status by colour and by shape (a string of failures reads without colour). */
+  function beatShape(status, x, w) {
+    var colour = MC.STATUS_HEX[status] || MC.STATUS_HEX.pending;
+    var y0 = BEAT_TOP,
+      y1 = BEAT_BOTTOM,
+      mid = (y0 + y1) / 2,
+      cx = x + w / 2,
+      x1 = x + w;
+    var f = function (n) {
+      return n.toFixed(1);
+    };
+    var tag = ' class="mc-beat" data-status="' + MC.escape(status) + '" ';
+    if (status === "up")
+      return (
+        "<rect" + tag + 'x="' + f(x) + '" y="' + y0 + '" width="' + f(w) + '" height="' + (y1 - y0) + '" rx="1" fill="' + colour + '"/>'
+      );
+    if (status === "down") {
+      var cross = "M" + f(x) + " " + y0 + "L" + f(x1) + " " + y1 + "M" + f(x1) + " " + y0 + "L" + f(x) + " " + y1;
+      return "<path" + tag + 'd="' + cross + '" stroke="' + colour + '" stroke-width="2.2" stroke-linecap="round"/>';
+    }
+    if (status === "degraded") {
+      var diamond = "M" + f(cx) + " " + y0 + "L" + f(x1) + " " + mid + "L" + f(cx) + " " + y1 + "L" + f(x) + " " + mid + "Z";
+      return "<path" + tag + 'd="' + diamond + '" fill="' + colour + '"/>';
+    }
+    if (status === "maintenance") {
+      return (
+        "<rect" +
+        tag +
+        'x="' +
+        f(x + 0.75) +
+        '" y="' +
+        (y0 + 0.75) +
+        '" width="' +
+        f(Math.max(w - 1.5, 1)) +
+        '" height="' +
+        (y1 - y0 - 1.5) +
+        '" fill="none" stroke="' +
+        colour +
+        '" stroke-width="1.5"/>'
+      );
+    }
+    var r = Math.max(Math.min(w, y1 - y0) / 2 - 0.75, 1);
+    return (
+      "<circle" + tag + 'cx="' + f(cx) + '" cy="' + mid + '" r="' + f(r) + '" fill="none" stroke="' + colour + '" stroke-width="1.5"/>'
+    );
+  }
+
+  /* The row's SVG (a string: one innerHTML per changed row is the cheapest way to draw it). */
+  sparks.svg = function (name, width) {
+    var list = sparks.data.get(name);
+    if (!list || width <= 2 * PAD) {
+      sparks.geometry.delete(name);
+      return '<svg class="mc-spark" width="' + Math.max(width, 0) + '" height="' + H + '" aria-hidden="true"></svg>';
+    }
+    var W = width;
+    var geo = { xs: [], points: list, beatXs: [], beats: [] };
+    var parts = [];
+    var counts = {};
+    if (list.length) {
+      var tmax = list[list.length - 1].t;
+      var tmin = Math.min(list[0].t, tmax - (sparks.points - 1) * sparks.intervalMs);
+      var span = Math.max(tmax - tmin, 1);
+      var top = 1;
+      list.forEach(function (p) {
+        if (p.ms !== null && p.ms > top) top = p.ms;
+      });
+      var d = "",
+        open = false,
+        marks = "";
+      list.forEach(function (p, i) {
+        var x = PAD + ((p.t - tmin) / span) * (W - 2 * PAD);
+        geo.xs.push(x);
+        var gap = i > 0 && p.t - list[i - 1].t > 2 * sparks.intervalMs;
+        if (p.ms === null || gap) open = false;
+        if (p.ms !== null) {
+          var y = LINE_BOTTOM - ((LINE_BOTTOM - LINE_TOP) * p.ms) / top;
+          d += (open ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
+          open = true;
+          if (i === list.length - 1 || p.s !== "up") {
+            marks +=
+              '<circle cx="' + x.toFixed(1) + '" cy="' + y.toFixed(1) + '" r="2.2" fill="' + (MC.STATUS_HEX[p.s] || LINE_COLOUR) + '"/>';
+          }
+        } else {
+          marks +=
+            '<circle class="mc-spark-fail" cx="' +
+            x.toFixed(1) +
+            '" cy="' +
+            LINE_BOTTOM +
+            '" r="2.2" fill="' +
+            (MC.STATUS_HEX[p.s] || MC.STATUS_HEX.down) +
+            '"/>';
+        }
+      });
+      if (d)
+        parts.push(
+          '<path class="mc-spark-line" d="' + d + '" fill="none" stroke="' + LINE_COLOUR + '" stroke-width="1.5" stroke-linejoin="round"/>',
+        );
+      parts.push(marks);
+    }
+    var beats = list.slice(-sparks.beats);
+    var slot = (W - 2 * PAD) / sparks.beats;
+    var first = sparks.beats - beats.length; // newest on the right
+    beats.forEach(function (p, i) {
+      var x = PAD + (first + i) * slot + slot * 0.2;
+      geo.beatXs.push(x + slot * 0.3);
+      geo.beats.push(p);
+      counts[p.s] = (counts[p.s] || 0) + 1;
+      parts.push(beatShape(p.s, x, slot * 0.6));
+    });
+    sparks.geometry.set(name, geo);
+    var latest = list[list.length - 1];
+    var said = Object.keys(counts)
+      .map(function (s) {
+        return counts[s] + " " + MC.statusWord(s).toLowerCase();
+      })
+      .join(", ");
+    var label = list.length
+      ? "Last " + beats.length + " checks: " + said + "; latest " + (latest.e ? "failed: " + latest.e : MC.fmtMs(latest.ms))
+      : "No checks yet";
+    return (
+      '<svg class="mc-spark" width="' +
+      W +
+      '" height="' +
+      H +
+      '" viewBox="0 0 ' +
+      W +
+      " " +
+      H +
+      '" role="img" aria-label="' +
+      MC.escape(label) +
+      '">' +
+      parts.join("") +
+      "</svg>"
+    );
+  };
+
+  /* What a point says on hover: its time (local, with offset), latency or error, and status. */
+  sparks.describe = function (p) {
+    var when = MC.isoLocal(p.t);
+    var what = p.e ? MC.statusWord(p.s) + " · " + p.e : MC.fmtMs(p.ms) + " · " + MC.statusWord(p.s);
+    return when + " · " + what;
+  };
+
+  function nearest(xs, x) {
+    var best = -1,
+      dist = Infinity;
+    for (var i = 0; i < xs.length; i += 1) {
+      var d = Math.abs(xs[i] - x);
+      if (d < dist) {
+        dist = d;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  /* The point under the pointer in a row's spark cell, or null. */
+  sparks.pick = function (name, x, y) {
+    var geo = sparks.geometry.get(name);
+    if (!geo) return null;
+    if (y >= BEAT_TOP - 3 && geo.beats.length) return geo.beats[nearest(geo.beatXs, x)];
+    var i = nearest(geo.xs, x);
+    return i < 0 ? null : geo.points[i];
+  };
+})();

@@ -1,0 +1,426 @@
+/* The health table's rows, drawn in the browser from the live data.
+ *
+ * A live result patches its one row in the next animation frame: no server round trip, and the row
+ * element stays the same (a click or the keyboard focus is never lost to a re-render). Filter and
+ * sort run here over every service; only the rows in view exist in the page (spacer rows stand
+ * for the others), so 1,000 services cost what the screen shows. Columns, classes, badges and the
+ * severity order come from the server (layouts/table.py table_config, ops/fleet.py SEVERITY). */
+(function () {
+  "use strict";
+  var MC = (window.MC = window.MC || {});
+  var VIRTUAL_MIN = 150; // up to this many rows, all are drawn
+  var OVERSCAN = 30; // rows drawn above and below the screen
+
+  var t = {
+    config: null,
+    views: new Map(), // name -> the service's latest view
+    names: [], // configuration order
+    order: [], // filtered and sorted names
+    orderDirty: true,
+    dirty: new Set(),
+    allDirty: true,
+    sweep: null,
+    params: { sort: { col: "status", dir: "asc" }, text: "", status: "all", selected: "" },
+    rows: new Map(), // name -> its <tr>, while drawn
+    range: [0, 0],
+    frame: null,
+    sparkWidth: 0,
+    countText: null,
+    onCount: null,
+    loaded: false,
+    stats: { renders: 0, patched: 0, lastFrame: 0 },
+  };
+  MC.table = t;
+  t.VIRTUAL_MIN = VIRTUAL_MIN;
+  var rank = {};
+  var spacers = {};
+
+  t.configure = function (config) {
+    t.config = config.table;
+    t.bodyId = config.ids.table_body;
+    t.tableId = config.ids.table;
+    (t.config.severity || []).forEach(function (status, i) {
+      rank[status] = i;
+    });
+  };
+
+  /* A whole snapshot: every service's view, in configuration order. */
+  t.setServices = function (services, sweep) {
+    t.views = new Map();
+    t.names = [];
+    (services || []).forEach(function (view) {
+      t.views.set(view.name, view);
+      t.names.push(view.name);
+    });
+    t.sweep = sweep;
+    t.loaded = true;
+    t.allDirty = t.orderDirty = true;
+    t.schedule();
+  };
+
+  /* One service's new view (a check result, or a sweep's delta). */
+  t.update = function (view) {
+    if (!t.views.has(view.name)) t.names.push(view.name);
+    t.views.set(view.name, view);
+    t.dirty.add(view.name);
+    t.orderDirty = true;
+    t.schedule();
+  };
+
+  t.setSweep = function (sweep) {
+    if (sweep === undefined || sweep === t.sweep) return;
+    t.sweep = sweep;
+    t.schedule();
+  };
+
+  t.view = function (name) {
+    return t.views.get(name) || null;
+  };
+
+  t.setParams = function (params) {
+    var was = t.params.selected;
+    t.params = params;
+    if (was !== params.selected) {
+      t.dirty.add(was);
+      t.dirty.add(params.selected);
+    }
+    t.orderDirty = true;
+    t.schedule();
+  };
+
+  t.schedule = function () {
+    if (t.frame === null) t.frame = requestAnimationFrame(render);
+  };
+
+  /* -- filter and sort (the rules callbacks/table.py had: ties by name, missing values last) ---- */
+  function fleetStatus(v) {
+    // ops/fleet.py fleet_status: what the service counts as in the fleet
+    if (v.enabled === false) return "disabled";
+    if (v.maintenance) return "maintenance";
+    return v.status || "pending";
+  }
+
+  function matches(v, needle, status) {
+    if (needle) {
+      var hay = [v.name, v.target].concat(v.tags || []);
+      if (
+        !hay.some(function (s) {
+          return (
+            String(s || "")
+              .toLowerCase()
+              .indexOf(needle) !== -1
+          );
+        })
+      )
+        return false;
+    }
+    if (status === "problems") return v.status !== "up" || !!v.needs_attention;
+    if (status === "maintenance") return !!v.maintenance || v.status === "maintenance";
+    if (status && status !== "all") return v.status === status;
+    return true;
+  }
+
+  function value(v, col) {
+    if (col === "latency") return v.latency_ms === undefined ? null : v.latency_ms;
+    if (col.indexOf("uptime_") === 0) {
+      var u = (v.uptime || {})[col.slice(7)];
+      return u === undefined ? null : u;
+    }
+    if (col === "failures") return v.consecutive_failures || 0;
+    if (col === "last_checked") return v.last_checked || null;
+    return null;
+  }
+
+  function statusKey(v) {
+    var r = rank[fleetStatus(v)];
+    return [r === undefined ? 99 : r, v.needs_attention ? 0 : 1];
+  }
+
+  function computeOrder() {
+    var sort = t.params.sort || { col: "status", dir: "asc" };
+    var sign = sort.dir === "desc" ? -1 : 1;
+    var needle = (t.params.text || "").trim().toLowerCase();
+    var shown = [];
+    t.names.forEach(function (name) {
+      var v = t.views.get(name);
+      if (v && matches(v, needle, t.params.status)) shown.push(v);
+    });
+    var lower = function (v) {
+      return v.name.toLowerCase();
+    };
+    shown.sort(function (a, b) {
+      return lower(a) < lower(b) ? -1 : lower(a) > lower(b) ? 1 : 0;
+    });
+    if (sort.col === "name") {
+      if (sign < 0) shown.reverse();
+    } else if (sort.col === "status") {
+      shown.sort(function (a, b) {
+        var x = statusKey(a),
+          y = statusKey(b);
+        var c = x[0] - y[0] || x[1] - y[1];
+        return sign * (c || (lower(a) < lower(b) ? -1 : lower(a) > lower(b) ? 1 : 0));
+      });
+    } else {
+      var known = shown.filter(function (v) {
+        return value(v, sort.col) !== null;
+      });
+      var missing = shown.filter(function (v) {
+        return value(v, sort.col) === null;
+      });
+      known.sort(function (a, b) {
+        var x = value(a, sort.col),
+          y = value(b, sort.col);
+        return sign * (x < y ? -1 : x > y ? 1 : 0);
+      });
+      shown = known.concat(missing);
+    }
+    t.order = shown.map(function (v) {
+      return v.name;
+    });
+    t.orderDirty = false;
+    var total = t.names.length;
+    var text = t.order.length !== total ? t.order.length + " of " + total + " services" : total + " services";
+    if (text !== t.countText) {
+      t.countText = text;
+      if (t.onCount) t.onCount(text);
+    }
+  }
+
+  /* -- drawing ---------------------------------------------------------------------------------- */
+  function badgeHtml(v) {
+    var status = v.status || "pending";
+    var style = t.config.status_style[status] || [status.toUpperCase(), "secondary", "pending"];
+    var html = '<span class="badge mc-badge mc-icon-' + style[2] + " text-bg-" + style[1] + '">' + MC.escape(style[0]) + "</span>";
+    t.config.flags.forEach(function (f) {
+      if (!v[f[0]]) return;
+      html +=
+        '<span class="badge mc-flag border border-' +
+        f[3] +
+        " text-" +
+        f[3] +
+        "-emphasis bg-" +
+        f[3] +
+        '-subtle" title="' +
+        f[4] +
+        '" data-flag="' +
+        f[1] +
+        '"><i class="mc-icon mc-icon-' +
+        f[2] +
+        '" aria-hidden="true"></i><span class="mc-flag-text">' +
+        f[4] +
+        "</span></span>";
+    });
+    // Shown instead of the badge while the page has no live data (CSS on .mc-stale).
+    return html + '<span class="badge text-bg-secondary mc-badge-unknown" title="last known: ' + MC.escape(style[0]) + '">UNKNOWN</span>';
+  }
+
+  function cellView(v, col, base) {
+    if (col === "latency") {
+      if (v.error) return [v.error, base + " text-danger-emphasis mc-latency-error", v.error]; // a failed check has no latency
+      return [MC.fmtMs(v.latency_ms), base, ""];
+    }
+    if (col.indexOf("uptime_") === 0) {
+      var u = value(v, col);
+      return [MC.fmtPct(u), (base + " " + MC.uptimeClass(u)).trim(), ""];
+    }
+    if (col === "failures") return [String(v.consecutive_failures || 0), base, ""];
+    return [MC.clockText(v.last_checked) || "—", base, MC.isoLocal(v.last_checked)];
+  }
+
+  function createRow(name) {
+    var tr = MC.el("tr", "mc-row");
+    tr.dataset.service = name;
+    var nameCell = MC.el("td", "mc-name");
+    // A real button, so the row opens from the keyboard (30_mc_live.js turns any row click into OPEN_REQUEST).
+    var button = MC.el("button", "mc-row-open", name);
+    button.type = "button";
+    nameCell.appendChild(button);
+    tr.appendChild(nameCell);
+    tr.appendChild(MC.el("td", "mc-status"));
+    var css = {};
+    t.config.columns.forEach(function (c) {
+      css[c.key] = c.css;
+    });
+    tr.__values = t.config.value_columns.map(function (col) {
+      var td = MC.el("td", (css[col] + " mc-num").trim());
+      td.__base = td.className;
+      td.__col = col;
+      tr.appendChild(td);
+      return td;
+    });
+    tr.appendChild(MC.el("td", "mc-spark-cell"));
+    return tr;
+  }
+
+  function patch(tr, v) {
+    var selected = v.name === t.params.selected;
+    var cls = selected ? "mc-row table-active" : "mc-row";
+    if (tr.className !== cls) tr.className = cls;
+    var status = v.status || "pending";
+    if (tr.dataset.status !== status) tr.dataset.status = status;
+    var button = tr.firstChild.firstChild;
+    var title = v.name + ": " + (v.target || "");
+    if (button.title !== title) button.title = title;
+    var key =
+      status +
+      t.config.flags
+        .map(function (f) {
+          return v[f[0]] ? 1 : 0;
+        })
+        .join("");
+    if (tr.__badge !== key) {
+      tr.__badge = key;
+      tr.children[1].innerHTML = badgeHtml(v);
+    }
+    tr.__values.forEach(function (td) {
+      var view = cellView(v, td.__col, td.__base);
+      if (td.textContent !== view[0]) td.textContent = view[0];
+      if (td.className !== view[1]) td.className = view[1];
+      if (td.title !== view[2]) td.title = view[2];
+    });
+    t.stats.patched += 1;
+  }
+
+  function drawSpark(tr, name) {
+    var key = (MC.sparks.version.get(name) || 0) + "/" + t.sparkWidth + "/" + MC.sparks.has(name);
+    if (tr.__spark === key) return;
+    tr.__spark = key;
+    tr.lastChild.innerHTML = MC.sparks.svg(name, t.sparkWidth);
+  }
+
+  function spacer(which, height) {
+    var tr = spacers[which];
+    if (!tr) {
+      tr = spacers[which] = MC.el("tr", "mc-spacer");
+      tr.setAttribute("aria-hidden", "true");
+      var td = MC.el("td");
+      td.colSpan = t.config.columns.length + 1;
+      tr.appendChild(td);
+    }
+    tr.firstChild.style.height = height + "px";
+    return tr;
+  }
+
+  function emptyRow() {
+    if (!spacers.empty) {
+      spacers.empty = MC.el("tr", "mc-empty");
+      var td = MC.el("td", "text-center text-body-secondary py-3", t.config.empty_text);
+      td.colSpan = t.config.columns.length + 1;
+      spacers.empty.appendChild(td);
+    }
+    return spacers.empty;
+  }
+
+  function windowRange(body, n) {
+    if (n <= VIRTUAL_MIN) return [0, n];
+    var h = t.config.row_height;
+    var top = body.getBoundingClientRect().top;
+    var first = Math.max(0, Math.floor(-top / h) - OVERSCAN);
+    var last = Math.min(n, Math.ceil((window.innerHeight - top) / h) + OVERSCAN);
+    if (last <= first) last = Math.min(n, first + 2 * OVERSCAN);
+    if (last <= first) first = Math.max(0, last - 2 * OVERSCAN);
+    return [first, last];
+  }
+
+  function render() {
+    t.frame = null;
+    var body = document.getElementById(t.bodyId);
+    if (!body || !t.config || !t.loaded) return;
+    var began = performance.now();
+    if (t.orderDirty) computeOrder();
+    var width = parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--mc-spark-w")) || 0;
+    if (width !== t.sparkWidth) t.sparkWidth = width;
+    var n = t.order.length;
+    var range = (t.range = windowRange(body, n));
+    var virtual = n > VIRTUAL_MIN;
+    var table = document.getElementById(t.tableId);
+    if (table) table.setAttribute("aria-rowcount", String(n + 1));
+    var active = document.activeElement;
+    var focused = active && body.contains(active) ? active : null;
+    var want = [];
+    var missing = [];
+    if (n === 0) want.push(emptyRow());
+    if (range[0] > 0) want.push(spacer("top", range[0] * t.config.row_height));
+    for (var i = range[0]; i < range[1]; i += 1) {
+      var name = t.order[i];
+      var tr = t.rows.get(name);
+      var fresh = !tr;
+      if (fresh) {
+        tr = createRow(name);
+        t.rows.set(name, tr);
+      }
+      if (fresh || t.allDirty || t.dirty.has(name)) patch(tr, t.views.get(name));
+      var sweep = t.sweep === null || t.sweep === undefined ? "" : String(t.sweep);
+      if (tr.dataset.sweep !== sweep) tr.dataset.sweep = sweep;
+      if (virtual) tr.setAttribute("aria-rowindex", String(i + 2));
+      else tr.removeAttribute("aria-rowindex");
+      if (!MC.sparks.has(name)) missing.push(name);
+      drawSpark(tr, name);
+      want.push(tr);
+    }
+    if (range[1] < n) want.push(spacer("bottom", (n - range[1]) * t.config.row_height));
+    for (var k = 0; k < want.length; k += 1) {
+      if (body.children[k] !== want[k]) body.insertBefore(want[k], body.children[k] || null);
+    }
+    while (body.children.length > want.length) {
+      var extra = body.lastElementChild;
+      body.removeChild(extra);
+      if (extra.dataset && extra.dataset.service && t.rows.get(extra.dataset.service) === extra) t.rows.delete(extra.dataset.service);
+    }
+    // Moving a focused row blurs it: give the focus back to the same element.
+    if (focused && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+    t.dirty.clear();
+    t.allDirty = false;
+    if (missing.length) MC.sparks.need(missing);
+    t.stats.renders += 1;
+    t.stats.lastFrame = performance.now() - began;
+    if (t.afterRender) t.afterRender();
+  }
+
+  MC.sparks.onLoaded = function () {
+    t.schedule();
+  };
+
+  function onViewport() {
+    if (!t.loaded) return;
+    if (t.order.length > VIRTUAL_MIN) {
+      var body = document.getElementById(t.bodyId);
+      var range = body ? windowRange(body, t.order.length) : t.range;
+      if (range[0] === t.range[0] && range[1] === t.range[1]) return;
+    }
+    t.schedule();
+  }
+  window.addEventListener("scroll", onViewport, { passive: true });
+  window.addEventListener("resize", function () {
+    t.schedule();
+  });
+
+  /* The sparkline's tooltip: time (local, with offset), latency or error, status. */
+  var tip = null;
+  function showTip(text, x, y) {
+    if (!tip) {
+      tip = MC.el("div", "mc-spark-tip");
+      tip.id = "mc-spark-tip";
+      tip.setAttribute("role", "tooltip");
+      document.body.appendChild(tip);
+    }
+    tip.textContent = text;
+    tip.style.display = "block";
+    var w = tip.offsetWidth;
+    tip.style.left = Math.max(4, Math.min(x + 12, window.innerWidth - w - 4)) + "px";
+    tip.style.top = Math.max(4, y - 34) + "px";
+  }
+  function hideTip() {
+    if (tip) tip.style.display = "none";
+  }
+  document.addEventListener("mousemove", function (event) {
+    var cell = event.target.closest ? event.target.closest("td.mc-spark-cell") : null;
+    var svg = cell && cell.querySelector("svg");
+    if (!svg) return hideTip();
+    var rect = svg.getBoundingClientRect();
+    var point = MC.sparks.pick(cell.parentNode.dataset.service, event.clientX - rect.left, event.clientY - rect.top);
+    if (!point) return hideTip();
+    showTip(MC.sparks.describe(point), event.clientX, event.clientY);
+  });
+  document.addEventListener("scroll", hideTip, { passive: true });
+})();

@@ -1,0 +1,435 @@
+/* Mission Control in the browser: the live WebSocket connection (with backoff and an HTTP
+ * fallback), the sweep clock, the theme switch, deep links and whole-row clicks. Each message goes
+ * to the table (22_mc_table.js) and the toasts (23_mc_tell.js) at once; the fleet head reaches the
+ * server's callbacks through dcc.Store ids (given by the server in LIVE_CONFIG). */
+(function () {
+  "use strict";
+
+  var live = {
+    config: null,
+    ws: null,
+    snapshot: null, // the fleet head of the latest snapshot: everything but the services
+    headKey: null,
+    state: "connecting",
+    attempts: 0,
+    downSince: null,
+    reconnectTimer: null,
+    flushTimer: null,
+    pollTimer: null,
+    tickDue: false,
+    recoveries: 0,
+    lastData: null, // ISO time of the newest data the page holds (a snapshot's or a check's)
+    lastDataAt: Date.now(), // when it arrived here
+    stale: false, // no data for one interval plus grace while the socket is down
+    // resultPaint: ms from a result message to the end of the frame that patched its row (bench/page_speed.py)
+    stats: { messages: 0, results: 0, lastResult: null, resultPaint: [], snapshots: {}, polls: 0, connects: 0 },
+  };
+  window.mcLive = live; // read by the browser tests and bench/page_speed.py
+
+  var MC = window.MC;
+
+  function dc() {
+    return window.dash_clientside;
+  }
+
+  function setProps(id, props) {
+    dc().set_props(id, props);
+  }
+
+  function setState(state) {
+    if (live.state === state) return;
+    live.state = state;
+    var s = live.config.states[state];
+    setProps(live.config.ids.connection, {
+      children: s.text,
+      className: "badge rounded-pill text-bg-" + s.colour + " mc-connection",
+      "data-state": state,
+    });
+  }
+
+  /* The fleet badge and the counts that explain it (layouts/header.py overall_badge draws the first). */
+  function overallChildren(status, counts) {
+    var style = live.config.table.status_style[status] || ["", "secondary", "pending"];
+    var problems = ["down", "degraded", "pending", "maintenance"]
+      .filter(function (k) {
+        return counts[k];
+      })
+      .map(function (k) {
+        return counts[k] + " " + k;
+      });
+    var span = function (props) {
+      return { namespace: "dash_html_components", type: "Span", props: props };
+    };
+    var glyph = {
+      namespace: "dash_html_components",
+      type: "I",
+      props: { className: "mc-icon mc-icon-" + style[2], "aria-hidden": "true" },
+    };
+    return [
+      span({
+        children: [glyph, live.config.overall_text[status] || status],
+        className: "badge text-bg-" + style[1] + " mc-overall-badge",
+        "data-status": status,
+      }),
+      span({ children: problems.join(", "), className: "small text-body-secondary ms-2 d-none d-sm-inline" }),
+    ];
+  }
+
+  function updateTitle(head) {
+    var overallKey = JSON.stringify([head.overall, head.counts]);
+    if (overallKey !== live.overallKey) {
+      live.overallKey = overallKey;
+      setProps(live.config.ids.overall, { children: overallChildren(head.overall || "pending", head.counts || {}) });
+    }
+    // The server's fleet counts (ops/fleet.py), never a sum of our own.
+    var counts = head.counts || {};
+    var down = counts.down || 0;
+    var degraded = counts.degraded || 0;
+    var prefixText = down ? "(" + down + " down) " : degraded ? "(" + degraded + " degraded) " : "";
+    document.title = prefixText + "Mission Control";
+    MC.tell.updateFavicon(head.overall);
+  }
+
+  /* The snapshot without its services: the table keeps those (22_mc_table.js). */
+  function headOf(msg) {
+    var head = {};
+    Object.keys(msg).forEach(function (key) {
+      if (key !== "services") head[key] = msg[key];
+    });
+    head.type = "snapshot";
+    return head;
+  }
+
+  /* The server's callbacks hear only of what they show: the header when the fleet's status, counts,
+   * storage or sweep time changed, the cards and the details' history once per sweep, the details
+   * when their service changed. The rows never wait for this (they are painted already). */
+  function flush() {
+    live.flushTimer = null;
+    if (!live.snapshot) return;
+    var ids = live.config.ids;
+    var head = live.snapshot;
+    var key = JSON.stringify([head.overall, head.counts, head.storage, head.time, head.sweep]);
+    if (key !== live.headKey) {
+      live.headKey = key;
+      setProps(ids.live, { data: head });
+    }
+    if (live.tickDue) {
+      live.tickDue = false;
+      setProps(ids.tick, { data: { sweep: head.sweep, time: head.time } });
+    }
+    var view = detailData(detail.name, false);
+    if (view) setProps(ids.detail_view, { data: view });
+  }
+
+  function schedule(delay) {
+    if (live.flushTimer !== null) {
+      if (delay > 0) return; // a flush is already on its way
+      clearTimeout(live.flushTimer);
+    }
+    live.flushTimer = setTimeout(flush, delay);
+  }
+
+  function fresh(iso) {
+    live.lastDataAt = Date.now();
+    if (iso && (!live.lastData || iso > live.lastData)) live.lastData = iso;
+    if (live.stale) setStale(false);
+  }
+
+  /* Stale data must look stale: a banner with the time of the last data, rows dimmed and their
+   * badges shown as UNKNOWN (CSS on .mc-stale), until data flows again. */
+  function setStale(on) {
+    live.stale = on;
+    document.documentElement.classList.toggle("mc-stale", on);
+    var id = live.config.ids.stale;
+    if (!on) {
+      setProps(id, { children: null, className: "d-none" });
+      return;
+    }
+    var when = live.lastData ? new Date(live.lastData) : null;
+    var text =
+      when && !isNaN(when)
+        ? "No live data since " + when.toLocaleString([], { hour12: false }) + ". Statuses are unknown until the connection is back."
+        : "No live data. Statuses are unknown until the connection is back.";
+    setProps(id, {
+      children: text,
+      className: "alert alert-warning mb-0 py-1 px-3 w-100 mc-stale-banner",
+      title: when && !isNaN(when) ? MC.isoLocal(live.lastData) : "",
+    });
+  }
+
+  function checkStale() {
+    var limit = (live.config.interval_ms || 40000) + live.config.stale_grace_ms;
+    var stale = live.state !== "live" && Date.now() - live.lastDataAt > limit;
+    if (stale !== live.stale) setStale(stale);
+  }
+
+  /* Controls with a "running" state stay disabled when their request failed (the server was
+   * gone); once the connection is back they work again (unless the page is read-only). */
+  function enableActions() {
+    if (live.config.read_only) return;
+    (live.config.ids.actions || []).forEach(function (id) {
+      if (document.getElementById(id)) setProps(id, { disabled: false });
+    });
+  }
+
+  /* A whole snapshot (on connect, from the HTTP fallback) or a sweep's delta (only the services
+   * that changed): the rows, the sparklines' last points, the fleet head. */
+  function applySweep(msg) {
+    if (live.snapshot && msg.type === "snapshot" && msg.time && live.snapshot.time && msg.time < live.snapshot.time) return; // older than what we show
+    var services = msg.services || [];
+    MC.tell.noteChanges(services, false);
+    services.forEach(MC.sparks.add); // a check we may have missed (the socket was down, a poll)
+    if (msg.type === "snapshot") MC.table.setServices(services, msg.sweep);
+    else {
+      services.forEach(MC.table.update);
+      MC.table.setSweep(msg.sweep);
+    }
+    live.snapshot = Object.assign({}, live.snapshot || {}, headOf(msg));
+    live.tickDue = true; // a sweep (or a recovery change) reached the history
+    live.stats.snapshots[msg.sweep] = performance.now();
+    updateTitle(live.snapshot);
+    schedule(0);
+  }
+
+  var arrived = []; // results not painted yet (their arrival times)
+  function measurePaint() {
+    var now = performance.now();
+    var list = live.stats.resultPaint;
+    arrived.forEach(function (at) {
+      list.push(now - at);
+    });
+    arrived = [];
+    if (list.length > 5000) list.splice(0, list.length - 2500);
+  }
+
+  function handle(msg) {
+    live.stats.messages += 1;
+    if (msg.type === "snapshot" || msg.type === "sweep") {
+      fresh(msg.time);
+      applySweep(msg);
+    } else if (msg.type === "result" && msg.service) {
+      var view = msg.service;
+      fresh(view.last_checked);
+      live.stats.results += 1;
+      live.stats.lastResult = { name: view.name, status: view.status, at: performance.now() };
+      MC.tell.noteChanges([view], false);
+      MC.sparks.add(view);
+      MC.table.update(view); // painted in the next frame, with its sparkline point
+      arrived.push(performance.now());
+      if (live.snapshot) {
+        // The fleet's status and counts as the server computed them with this result.
+        live.snapshot = Object.assign({}, live.snapshot, {
+          overall: msg.overall || live.snapshot.overall,
+          counts: msg.counts || live.snapshot.counts,
+        });
+        updateTitle(live.snapshot);
+      }
+      schedule(live.config.flush_ms); // results come in bursts: one header update for a burst
+    } else if (msg.type === "recovery") {
+      live.recoveries += 1;
+      setProps(live.config.ids.recovery, { data: { n: live.recoveries, entry: msg.entry || null } });
+      MC.tell.outcomeToast(msg.entry);
+    }
+  }
+
+  function poll() {
+    live.stats.polls += 1;
+    fetch(MC.prefix() + "api/health", { cache: "no-store" })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (snapshot) {
+        if (live.ws && live.ws.readyState === 1) return;
+        setState("reconnecting"); // the server answers; only the socket is missing
+        handle(snapshot);
+      })
+      .catch(function () {
+        if (live.downSince !== null && Date.now() - live.downSince > live.config.offline_after_ms) {
+          setState("offline");
+        }
+      });
+  }
+
+  function startPolling() {
+    if (live.pollTimer === null) live.pollTimer = setInterval(poll, live.config.poll_ms);
+  }
+
+  function stopPolling() {
+    if (live.pollTimer !== null) clearInterval(live.pollTimer);
+    live.pollTimer = null;
+  }
+
+  function retry() {
+    if (live.downSince === null) live.downSince = Date.now();
+    if (live.state === "live" || live.state === "connecting") setState("reconnecting");
+    startPolling();
+    var base = Math.min(live.config.backoff_max_ms, 500 * Math.pow(2, live.attempts));
+    live.attempts += 1;
+    clearTimeout(live.reconnectTimer);
+    live.reconnectTimer = setTimeout(connect, base * (0.8 + Math.random() * 0.4)); // backoff jitter: clients do not reconnect in lockstep
+  }
+
+  function open(url) {
+    var ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (e) {
+      retry();
+      return;
+    }
+    live.ws = ws;
+    ws.onopen = function () {
+      if (live.downSince !== null) {
+        enableActions();
+        MC.sparks.reset(); // checks made while we were away: each row asks for its history again
+        MC.table.schedule();
+      }
+      live.attempts = 0;
+      live.downSince = null;
+      live.stats.connects += 1;
+      stopPolling();
+      setState("live");
+    };
+    ws.onmessage = function (event) {
+      var msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      handle(msg);
+    };
+    ws.onclose = function () {
+      if (live.ws !== ws) return;
+      live.ws = null;
+      retry();
+    };
+  }
+
+  function openAt(port, path) {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    open(scheme + location.hostname + ":" + port + (path || "/ws"));
+  }
+
+  function connect() {
+    if (live.stats.connects === 0 && live.attempts === 0 && live.config.ws_port) {
+      openAt(live.config.ws_port); // the page came with the port: no round trip before the first rows
+      return;
+    }
+    // Ask on every retry: after a restart the socket may listen on another port (--ws-port 0).
+    fetch(MC.prefix() + "api/info", { cache: "no-store" })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (info) {
+        if (!info.ws_port) throw new Error("no WebSocket port");
+        openAt(info.ws_port, info.ws_path);
+      })
+      .catch(retry);
+  }
+
+  /* The details closed (Escape, the close button): focus goes back to the row it came from, not to
+   * <body> (the row's button may have been re-rendered meanwhile, so find it by its service). */
+  function returnFocus(name) {
+    var tries = 0;
+    (function attempt() {
+      var open = document.querySelector("#" + live.config.ids.details + ".show");
+      var active = document.activeElement;
+      if (!open && (!active || active === document.body || !active.closest("tr.mc-row"))) {
+        var rowEl = document.querySelector("tr.mc-row[data-service='" + CSS.escape(name) + "']");
+        var button = rowEl && rowEl.querySelector("button.mc-row-open");
+        if (button) {
+          button.focus({ preventScroll: false });
+          return;
+        }
+      }
+      if ((tries += 1) < 20) setTimeout(attempt, 50);
+    })();
+  }
+
+  var DEFAULT_SORT = { col: "status", dir: "asc" }; // callbacks/table.py DEFAULT_SORT
+  var detail = { name: null, key: null };
+
+  /* The open service's view for the details, when it changed (or the details just opened). */
+  function detailData(selected, opening) {
+    if (!selected) return null;
+    var view = MC.table.view(selected);
+    var key = JSON.stringify(view);
+    var opened = detail.name !== selected;
+    if (!opened && key === detail.key) return null;
+    if (!opening && opened) return null; // the details' own callback opens them
+    detail.name = selected;
+    detail.key = key;
+    return { name: selected, view: view, opened: opened };
+  }
+
+  var mc = (window.dash_clientside = window.dash_clientside || {}).mc || {};
+  window.dash_clientside.mc = mc;
+  Object.assign(mc, {
+    /* Started by an initial clientside callback, i.e. once Dash has rendered the layout. */
+    startLive: function (_boot, config, head) {
+      if (!live.config) {
+        live.config = config;
+        live.snapshot = head && head.time ? head : null;
+        live.lastData = head ? head.time : null;
+        MC.table.configure(config);
+        MC.sparks.configure(config);
+        MC.tell.notifyId = config.ids.notify;
+        MC.table.onCount = function (text) {
+          setProps(config.ids.count, { children: text });
+        };
+        if (head) MC.tell.updateFavicon(head.overall);
+        MC.tell.syncNotifyButton();
+        setInterval(checkStale, 1000);
+        if ((config.table.services || 0) <= MC.table.VIRTUAL_MIN) MC.sparks.needAll();
+        connect(); // the socket's first message is the whole snapshot: the rows (the layout has none)
+      }
+      return dc().no_update;
+    },
+    /* Filter, sort and selection: the table redraws in the next frame, no round trip. */
+    tableView: function (sort, text, status, selected) {
+      MC.table.setParams({ sort: sort || DEFAULT_SORT, text: text || "", status: status || "all", selected: selected || "" });
+      return dc().no_update;
+    },
+    sweepClock: function (_n, clock) {
+      if (!clock || !clock.last) return "Waiting for the first sweep";
+      var text = "Last sweep " + MC.clockText(clock.last);
+      var element = document.getElementById(live.config ? live.config.ids.clock : "");
+      if (element) element.title = "Last sweep " + MC.isoLocal(clock.last);
+      if (live.stale) {
+        var quiet = Math.round((Date.now() - live.lastDataAt) / 1000);
+        return text + " · no live data for " + quiet + " s";
+      }
+      if (clock.next) {
+        var secs = Math.round((Date.parse(clock.next) - Date.now()) / 1000);
+        var grace = Math.max(5, Math.round(clock.interval_s || 0));
+        // Never frozen at "now": a sweep that is late says by how much.
+        text += secs > 0 ? " · next in " + secs + " s" : -secs <= grace ? " · next due now" : " · next sweep " + -secs + " s late";
+      }
+      return text;
+    },
+    /* Feeds the details drawer only while it is open, and only when its service changed. */
+    detailView: function (_head, selected) {
+      if (!selected) {
+        if (detail.name) returnFocus(detail.name);
+        detail.name = detail.key = null;
+        return dc().no_update;
+      }
+      return detailData(selected, true) || dc().no_update;
+    },
+    detailTick: function (tick, selected) {
+      return selected ? tick : dc().no_update;
+    },
+  });
+
+  /* A click anywhere on a row (its name button included, which keyboard users reach) opens it. */
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!target.closest || !live.config) return;
+    var row = target.closest("tr.mc-row");
+    if (!row || target.closest("a, input, select, label")) return;
+    setProps(live.config.ids.open, { data: { name: row.getAttribute("data-service"), n: MC.nextOpen() } });
+  });
+})();

@@ -1,0 +1,135 @@
+/* The page's own browser work: deep links (the URL holds the open service, filter, sort and window),
+ * the theme switch, and actions the server refused. Clientside callbacks of callbacks/url.py and
+ * callbacks/header.py. */
+(function () {
+  "use strict";
+  var MC = (window.MC = window.MC || {});
+  var DEFAULT_SORT = { col: "status", dir: "asc" }; // callbacks/table.py DEFAULT_SORT
+  var urlSeen = false;
+  var themeSynced = false;
+  var opens = 0;
+
+  /* Each request to open a service is new (a second click on the same row opens it again). */
+  MC.nextOpen = function () {
+    opens += 1;
+    return opens;
+  };
+
+  function dc() {
+    return window.dash_clientside;
+  }
+
+  function setProps(id, props) {
+    dc().set_props(id, props);
+  }
+
+  var mc = (window.dash_clientside = window.dash_clientside || {}).mc || {};
+  window.dash_clientside.mc = mc;
+  Object.assign(mc, {
+    /* Deep links, read: on load only what the URL says (no round trip for a plain URL); on
+     * Back/Forward a missing parameter means its default. */
+    fromUrl: function (search, selected, text, status, sort, win) {
+      var nu = dc().no_update;
+      var p = new URLSearchParams(search || "");
+      var initial = !urlSeen;
+      urlSeen = true;
+      var out = [nu, nu, nu, nu, nu, nu];
+      function want(i, key, fallback, current, parse) {
+        if (!p.has(key) && initial) return;
+        var value = p.has(key) ? (parse ? parse(p.get(key)) : p.get(key)) : fallback;
+        if (JSON.stringify(value) !== JSON.stringify(current)) out[i] = value;
+      }
+      want(0, "filter", "", text || "");
+      want(1, "status", "all", status || "all");
+      want(2, "sort", DEFAULT_SORT, sort || DEFAULT_SORT, function (v) {
+        var parts = v.split(".");
+        return { col: parts[0], dir: parts[1] === "desc" ? "desc" : "asc" };
+      });
+      want(3, "window", "1h", win || "1h");
+      var service = p.get("service") || "";
+      if (service && service !== selected) {
+        out[4] = { name: service, n: MC.nextOpen() };
+      }
+      if (!service && selected) out[5] = false; // Back closes the details
+      return out;
+    },
+    /* Deep links, written: opening a service pushes a history entry (so Back closes it). */
+    toUrl: function (selected, text, status, sort, win) {
+      var p = new URLSearchParams();
+      if (selected) p.set("service", selected);
+      if (text) p.set("filter", text);
+      if (status && status !== "all") p.set("status", status);
+      if (sort && (sort.col !== DEFAULT_SORT.col || sort.dir !== DEFAULT_SORT.dir)) p.set("sort", sort.col + "." + sort.dir);
+      if (win && win !== "1h") p.set("window", win);
+      var query = p.toString();
+      var url = location.pathname + (query ? "?" + query : "") + location.hash;
+      if (url === location.pathname + location.search + location.hash) return dc().no_update;
+      var shown = new URLSearchParams(location.search).get("service") || "";
+      if (selected && !shown) {
+        history.pushState({ mc: "details" }, "", url);
+      } else if (!selected && shown && history.state && history.state.mc === "details") {
+        history.back(); // closed on the page: leave the entry the opening pushed
+      } else {
+        history.replaceState(history.state, "", url);
+      }
+      return dc().no_update;
+    },
+    /* The first call aligns the switch with the mode the head script chose; later calls apply and keep a choice. */
+    theme: function (value) {
+      var root = document.documentElement;
+      var dark = root.getAttribute("data-bs-theme") === "dark";
+      if (!themeSynced) {
+        themeSynced = true;
+        return dark !== !!value ? dark : dc().no_update;
+      }
+      var want = value ? "dark" : "light";
+      if (root.getAttribute("data-bs-theme") !== want) {
+        root.setAttribute("data-bs-theme", want);
+        try {
+          localStorage.setItem("mc-theme", want);
+        } catch (e) {
+          /* private mode: the choice lasts for this page only */
+        }
+      }
+      return dc().no_update;
+    },
+  });
+
+  /* An action refused by the server (401: not logged in or the session ended; 403: CSRF or origin)
+   * is said plainly, with a link to log in, and its dialog closes. Dash gets "no update" (204):
+   * its own error path would read the body a second time ("body stream already read"). */
+  var realFetch = window.fetch.bind(window);
+  window.fetch = function (input, init) {
+    var url = typeof input === "string" ? input : (input && input.url) || "";
+    var answer = realFetch(input, init);
+    if (url.indexOf("_dash-update-component") === -1) return answer;
+    return answer.then(function (res) {
+      if (res.status !== 401 && res.status !== 403) return res;
+      return res
+        .clone()
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (body) {
+          refused(res.status, body);
+          return new Response(null, { status: 204 });
+        });
+    });
+  };
+
+  function refused(status, body) {
+    var live = window.mcLive;
+    if (!live || !live.config) return;
+    var ids = live.config.ids;
+    var text =
+      status === 401
+        ? "Not done: this action needs a login (or your session has ended)."
+        : "Not done: the server refused it (" + ((body && body.error) || "forbidden") + "). Reload the page or log in again.";
+    setProps(ids.auth_text, { children: text });
+    setProps(ids.auth_alert, { is_open: true });
+    (ids.dialogs || []).forEach(function (id) {
+      setProps(id, { is_open: false });
+    });
+  }
+})();

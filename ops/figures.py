@@ -1,0 +1,168 @@
+"""Uptime and latency figures kept up to date check by check, from the same rows the history holds.
+
+ops/stats.py computes them from the whole frame; at 1,000 services that is a scan of every row of
+the last 7 days per sweep. Here each window keeps running counts and a sorted array of latencies
+per service: a new check is added as it is recorded, and at the end of a sweep the rows that left a
+window are read back from the store (`HistoryStore.between`, a few rows) and taken out. The figures
+are the same numbers ops/stats.py gives for the same rows (tests/unit/test_figures.py holds them to
+it). When the store drops rows by itself (retention), or the clock steps back, it starts over from
+the frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from ops.stats import LATENCY_WINDOWS, NOT_COUNTED, UPTIME_WINDOWS
+from ops.store import HistoryStore
+
+LONGEST = max(UPTIME_WINDOWS.values())
+
+
+class SortedValues:
+    """Floats kept sorted in one numpy buffer: insert and remove are a memmove, percentiles O(1)."""
+
+    def __init__(self) -> None:
+        self._a = np.empty(16)
+        self.n = 0
+
+    def add(self, value: float) -> None:
+        if self.n == len(self._a):
+            self._a = np.concatenate([self._a, np.empty(len(self._a))])
+        i = int(np.searchsorted(self._a[: self.n], value))
+        self._a[i + 1 : self.n + 1] = self._a[i : self.n]
+        self._a[i] = value
+        self.n += 1
+
+    def remove(self, value: float) -> None:
+        i = int(np.searchsorted(self._a[: self.n], value))
+        if i < self.n and self._a[i] == value:
+            self._a[i : self.n - 1] = self._a[i + 1 : self.n]
+            self.n -= 1
+
+    def percentile(self, p: float) -> float | None:
+        """numpy's default ("linear") percentile of the values, None when there are none."""
+        n = self.n
+        if n == 0:
+            return None
+        index = (n - 1) * (p / 100.0)
+        below = int(np.floor(index))
+        if below >= n - 1:
+            return float(self._a[n - 1])
+        a, b, t = self._a[below], self._a[below + 1], index - below
+        diff = b - a
+        return float(b - diff * (1 - t) if t >= 0.5 else a + diff * t)  # numpy's _lerp, to the last bit
+
+
+class _Service:
+    """Running figures of one service: per uptime window [counted, passed], per latency window values."""
+
+    def __init__(self) -> None:
+        self.counts = {label: [0, 0] for label in UPTIME_WINDOWS}
+        self.latencies = {label: SortedValues() for label in LATENCY_WINDOWS}
+
+    def change(self, labels, counted: bool, passed: bool, latency: float | None, sign: int) -> None:
+        for label in labels:
+            if label in self.counts and counted:
+                pair = self.counts[label]
+                pair[0] += sign
+                pair[1] += sign if passed else 0
+            if label in self.latencies and latency is not None:
+                values = self.latencies[label]
+                values.add(latency) if sign > 0 else values.remove(latency)
+
+    def figures(self) -> dict:
+        uptime = {label: None if c == 0 else round(100.0 * p / c, 3) for label, (c, p) in self.counts.items()}
+        latency = {}
+        for label, values in self.latencies.items():
+            for p in (50, 95):
+                value = values.percentile(p)
+                latency[f"p{p}_{label}"] = None if value is None else round(value, 1)
+        return {"uptime": uptime, "latency": latency}
+
+
+class Figures:
+    """Per-service uptime (1 h, 24 h, 7 d) and latency p50/p95 (1 h, 24 h), incrementally."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+        self._spans = {**UPTIME_WINDOWS, **LATENCY_WINDOWS}
+        self._services: dict[str, _Service] = {}
+        self._starts: dict[str, datetime] = {}
+        self._generation = -1
+        self._lock = threading.Lock()
+
+    def rebuild(self, now: datetime) -> None:
+        """Start over from the store's frame (at start-up, after retention, after a clock step)."""
+        frame = self.store.frame(since=now - LONGEST)
+        services: dict[str, _Service] = {}
+        for label, span in self._spans.items():
+            self._fill(services, label, frame.iloc[int(frame["ts"].searchsorted(pd.Timestamp(now - span))) :])
+        with self._lock:
+            self._services = services
+            self._starts = {label: now - span for label, span in self._spans.items()}
+            self._generation = self.store.generation
+
+    def _fill(self, services: dict[str, _Service], label: str, window: pd.DataFrame) -> None:
+        names = [str(n) for n in window["service"].cat.categories]
+        codes = window["service"].cat.codes.to_numpy()
+        present = np.bincount(codes, minlength=len(names)) if len(codes) else np.zeros(len(names), int)
+        if label in UPTIME_WINDOWS:
+            counted = ~window["status"].isin(NOT_COUNTED).to_numpy()
+            passed = window["error"].isna().to_numpy() & counted
+            total = np.bincount(codes[counted], minlength=len(names))
+            good = np.bincount(codes[passed], minlength=len(names))
+            for i in np.flatnonzero(present):
+                services.setdefault(names[i], _Service()).counts[label] = [int(total[i]), int(good[i])]
+        if label in LATENCY_WINDOWS:
+            latency = window["latency_ms"].to_numpy()
+            keep = window["error"].isna().to_numpy() & ~np.isnan(latency)
+            order = np.lexsort((latency[keep], codes[keep]))
+            sorted_codes, sorted_latency = codes[keep][order], latency[keep][order]
+            bounds = np.searchsorted(sorted_codes, np.arange(len(names) + 1))
+            for i in np.flatnonzero(np.diff(bounds)):
+                values = services.setdefault(names[i], _Service()).latencies[label]
+                values._a = np.array(sorted_latency[bounds[i] : bounds[i + 1]], dtype=float)
+                values.n = len(values._a)
+
+    def add(self, name: str, status: str, latency_ms: float | None, error: str | None) -> None:
+        """One new check, as the store keeps it (latency rounded to 0.1 ms)."""
+        counted = status not in NOT_COUNTED
+        latency = None if error is not None or latency_ms is None else round(latency_ms, 1)
+        with self._lock:
+            service = self._services.setdefault(name, _Service())
+            service.change(self._spans, counted, error is None and counted, latency, +1)
+
+    def advance(self, now: datetime) -> None:
+        """Move every window's start to `now - span`, taking out the rows that left it."""
+        if self.store.generation != self._generation or any(now - s < self._starts[k] for k, s in self._spans.items()):
+            self.rebuild(now)
+            return
+        for label, span in self._spans.items():
+            start = now - span
+            gone = self.store.between(self._starts[label], start)
+            with self._lock:
+                self._take_out(label, gone)
+                self._starts[label] = start
+
+    def _take_out(self, label: str, rows: pd.DataFrame) -> None:
+        if rows.empty:
+            return
+        latency = rows["latency_ms"].to_numpy()
+        errors = rows["error"].isna().to_numpy()
+        for name, status, value, ok in zip(rows["service"].astype(str), rows["status"], latency, errors, strict=True):
+            service = self._services.get(name)
+            if service is not None:
+                counted = status not in NOT_COUNTED
+                answered = None if not ok or np.isnan(value) else float(value)
+                service.change((label,), counted, ok and counted, answered, -1)
+
+    def of(self, name: str) -> dict:
+        """{"uptime": {...}, "latency": {...}} of one service (None where nothing counted)."""
+        with self._lock:
+            service = self._services.get(name)
+            return service.figures() if service is not None else {}

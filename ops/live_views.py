@@ -1,0 +1,92 @@
+"""What the views are sent: each service's last view, encoded once, and the fleet rule kept current.
+
+- A `result` message carries one view (and the fleet's overall/counts) the moment its check returns.
+- At the end of a sweep (and on `republish`) one `sweep` message carries every top-level key of the
+  snapshot (sweep, time, overall, counts, system, storage, ...) but only the service views that
+  differ from the last one published for that service (by a result or an earlier sweep message).
+- The full snapshot (type `snapshot`, every service) is kept as a dict and as JSON text for
+  GET /api/health and for the first message a WebSocket client gets; its text is assembled from the
+  views' cached texts, so a view is encoded once per change, not once per sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+
+from ops.events import EventBus
+from ops.fleet_tally import FleetTally
+from ops.snapshot import build_snapshot
+
+
+def encode(value: object) -> str:
+    """The one JSON encoding of everything published (as EventBus.publish encodes)."""
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _object_text(fields: dict, spliced: str, key: str = "services") -> str:
+    """`fields` as a JSON object, with `spliced` (already JSON text) as the value of `key`."""
+    parts = [f"{encode(k)}:{spliced if k == key else encode(v)}" for k, v in fields.items()]
+    return "{" + ",".join(parts) + "}"
+
+
+class LiveViews:
+    """Last views, their texts, the fleet tally, and the last full snapshot (dict and text)."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+        self._views: dict[str, dict] = {}
+        self._texts: dict[str, str] = {}
+        self._sent: dict[str, dict] = {}  # the view each service was last published with
+        self._tally = FleetTally()
+        self._snapshot: dict = {}
+        self._snapshot_text = "{}"
+        self._lock = threading.Lock()  # also keeps messages in the order of the state they carry
+
+    def _keep(self, view: dict) -> str:
+        """Remember `view` (reusing the text of an equal one); returns its JSON text."""
+        name = view["name"]
+        old = self._views.get(name)
+        if old is not None and (old is view or old == view):
+            return self._texts[name]
+        text = encode(view)
+        self._views[name], self._texts[name] = view, text
+        self._tally.put(view)
+        return text
+
+    def publish_result(self, view: dict) -> None:
+        """One service's new view, at once, with the fleet summary it makes."""
+        with self._lock:
+            text = self._keep(view)
+            self._sent[view["name"]] = self._views[view["name"]]
+            fleet = self._tally.summary()
+            self.bus.publish_text(_object_text({"type": "result", "service": None, **fleet}, text, key="service"))
+
+    def publish_sweep(self, now: datetime, views: list[dict], system: dict, sweep: int, storage: dict) -> dict:
+        """Keep the full snapshot of `views` (in order); publish the sweep delta; return the snapshot."""
+        with self._lock:
+            texts, changed = [], []
+            for view in views:
+                texts.append(self._keep(view))
+                name = view["name"]
+                kept = self._views[name]
+                if self._sent.get(name) is not kept:
+                    if self._sent.get(name) != kept:
+                        changed.append(texts[-1])
+                    self._sent[name] = kept
+            snapshot = build_snapshot(
+                now, [self._views[v["name"]] for v in views], system, sweep, storage, fleet=self._tally.summary()
+            )
+            delta = _object_text({**snapshot, "type": "sweep"}, "[" + ",".join(changed) + "]")
+            self.bus.publish_text(delta)
+            self._snapshot, self._snapshot_text = snapshot, _object_text(snapshot, "[" + ",".join(texts) + "]")
+            return snapshot
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return self._snapshot
+
+    def snapshot_text(self) -> str:
+        with self._lock:
+            return self._snapshot_text

@@ -1,0 +1,95 @@
+"""Incremental figures (ops/figures.py) give exactly what ops/stats.py computes from the same rows."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from ops.figures import Figures
+from ops.fleet import fleet_summary
+from ops.fleet_tally import FleetTally
+from ops.probes import ProbeResult
+from ops.stats import service_figures
+from ops.store import HistoryStore
+
+START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+STATUSES = ("up", "degraded", "down", "pending", "maintenance")
+
+
+def expected(store: HistoryStore, now: datetime, names) -> dict:
+    batch = service_figures(store.frame(since=now - timedelta(days=7)), now)
+    out = {}
+    for name in names:
+        figures = batch.get(name, {})
+        uptime, latency = figures.get("uptime", {}), figures.get("latency", {})
+        out[name] = (
+            {w: uptime.get(w) for w in ("1h", "24h", "7d")},
+            {k: latency.get(k) for k in ("p50_1h", "p95_1h", "p50_24h", "p95_24h")},
+        )
+    return out
+
+
+def actual(figures: Figures, names) -> dict:
+    out = {}
+    for name in names:
+        f = figures.of(name)
+        out[name] = (
+            f.get("uptime", dict.fromkeys(("1h", "24h", "7d"))),
+            f.get("latency", {}) or dict.fromkeys(("p50_1h", "p95_1h", "p50_24h", "p95_24h")),
+        )
+    return out
+
+
+def test_running_figures_match_the_batch_computation_as_windows_slide():
+    rng = random.Random(7)
+    names = ["a", "b", "c"]
+    store = HistoryStore(None, timedelta(days=30))
+    figures = Figures(store)
+    figures.rebuild(START)
+    now = START
+    for sweep in range(400):
+        now = START + timedelta(minutes=37 * sweep)  # 10 days in all: every window fills and slides
+        results = []
+        for name in rng.sample(names, rng.randint(1, 3)):
+            ok = rng.random() < 0.8
+            status = rng.choice(STATUSES) if rng.random() < 0.2 else ("up" if ok else "down")
+            latency = round(rng.uniform(1, 500), 3) if ok else rng.choice([None, 5000.0])
+            result = ProbeResult(name, ok, latency, 200 if ok else None, None if ok else "boom", now, status)
+            figures.add(name, status, result.latency_ms, result.error)
+            results.append(result)
+        store.append(now, results)
+        figures.advance(now)
+        if sweep % 17 == 0 or sweep > 390:
+            assert actual(figures, names) == expected(store, now, names), f"sweep {sweep}"
+
+
+def test_retention_and_a_clock_step_back_start_over_from_the_history():
+    store = HistoryStore(None, timedelta(hours=2))
+    figures = Figures(store)
+    figures.rebuild(START)
+    for minutes in range(0, 300, 10):
+        now = START + timedelta(minutes=minutes)
+        result = ProbeResult("a", minutes % 20 == 0, 10.0 + minutes, 200, None if minutes % 20 == 0 else "x", now, "up")
+        figures.add("a", result.status, result.latency_ms, result.error)
+        store.append(now, [result])
+        store.compact()  # drops rows older than 2 h: the figures follow
+        figures.advance(now)
+        assert actual(figures, ["a"]) == expected(store, now, ["a"])
+    back = now - timedelta(hours=1)
+    figures.advance(back)
+    assert actual(figures, ["a"]) == expected(store, back, ["a"])
+
+
+def test_fleet_tally_agrees_with_the_fleet_rule():
+    rng = random.Random(3)
+    tally, views = FleetTally(), {}
+    for _ in range(2000):
+        view = {
+            "name": f"s{rng.randint(0, 9)}",
+            "status": rng.choice(["up", "degraded", "down", "pending", "disabled"]),
+            "enabled": rng.random() < 0.9,
+            "maintenance": rng.random() < 0.1,
+        }
+        views[view["name"]] = view
+        tally.put(view)
+        assert tally.summary() == fleet_summary(list(views.values()))
