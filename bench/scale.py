@@ -12,7 +12,8 @@ at a 10 s interval, twice:
    GET /metrics p50 (<= 50 ms).
 
 Bounded in time (about 4 minutes), stops by itself, and stops only the processes it started.
-`page_figures()` is where bench/page_speed.py's paint and bytes-before-paint plug in.
+The page's figures at this scale (paint, bytes before paint, result -> painted, a tab's CPU) come
+from `bench/page_speed.py --services 1000`: it runs Chromium against its own fleet and history.
 """
 
 from __future__ import annotations
@@ -147,11 +148,6 @@ def server_figures(fleet: FleetProcess, data: Path, cpu_window_s: float) -> dict
     return figures
 
 
-def page_figures(app: AppProcess | None) -> dict:
-    """Page figures (paint, bytes before paint) at this scale: bench/page_speed.py fills this in."""
-    return {}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=1000)
@@ -182,8 +178,6 @@ def main() -> None:
         f"messages ({s['ws_connect_bytes'] / 1024:.0f} KiB snapshot on connect)",
     ]
     print("\n".join(lines))
-    for name, value in page_figures(None).items():
-        print(f"  {name}: {value}")
     print(
         f"(load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} before, "
         f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} after; {env_summary()})"

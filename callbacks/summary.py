@@ -10,8 +10,8 @@ from dash import Input, Output
 from callbacks.common import parse_iso
 from layouts import ids
 from layouts.cards import summary_cards
+from ops.fleet import COUNTED
 
-HEALTHY = ("up", "degraded")
 ENTRY_TIME_KEYS = ("time", "ts", "started_at")
 
 
@@ -37,16 +37,18 @@ def recoveries_since(entries: list[dict], since: datetime) -> int:
 
 
 def summary_from(snapshot: dict, frame_1h: pd.DataFrame, entries: list[dict] | None, now: datetime) -> dict:
-    """Everything the cards show."""
+    """Everything the cards show. The fleet's figures are the server's one fleet rule (ops/fleet.py):
+    its counts and overall, never a sum of our own (a degraded or pending service is not "up")."""
     services = [s for s in snapshot.get("services", []) if s.get("enabled", True)]
-    counts = snapshot.get("counts") or {}  # the server's one fleet rule (ops/fleet.py)
+    counts = {status: (snapshot.get("counts") or {}).get(status, 0) for status in COUNTED}
     uptimes = [s["uptime"]["24h"] for s in services if (s.get("uptime") or {}).get("24h") is not None]
     system = snapshot.get("system") or {}
     return {
-        "up": sum(counts.get(s, 0) for s in HEALTHY),
-        "total": len(services),
-        "down": counts.get("down", 0),
-        "maintenance": counts.get("maintenance", 0),
+        "up": counts["up"],
+        "total": sum(counts.values()),  # every counted service: disabled ones are not in the counts
+        "down": counts["down"],
+        "overall": snapshot.get("overall") or "pending",
+        "counts": counts,
         "uptime_24h": round(sum(uptimes) / len(uptimes), 3) if uptimes else None,
         "p95_1h": p95_latency(frame_1h),
         "recoveries_24h": None if entries is None else recoveries_since(entries, now - timedelta(hours=24)),

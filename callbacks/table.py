@@ -9,7 +9,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
-from layouts.table import COLUMNS, sort_label, sort_state, sort_value
+from layouts.table import COLUMNS, sort_label, sort_options, sort_state, sort_value
 
 DEFAULT_SORT = {"col": "status", "dir": "asc"}
 SORT_KEYS = {key for key, _, _ in COLUMNS}
@@ -61,17 +61,26 @@ def register_callbacks(app, core) -> None:
     @app.callback(
         Output({"type": ids.SORT_BUTTON, "col": ALL}, "children"),
         Output({"type": ids.SORT_HEADER, "col": ALL}, "aria-sort"),
+        Output(ids.SORT_SELECT, "options"),
         Output(ids.SORT_SELECT, "value"),
         Input(ids.SORT, "data"),
+        State(ids.SORT_SELECT, "options"),
         State(ids.SORT_SELECT, "value"),
         prevent_initial_call=True,
     )
-    def sort_headers(sort, shown):
+    def sort_headers(sort, options, shown):
         sort = sort or DEFAULT_SORT
         titles = {key: text for key, text, _ in COLUMNS}
         labels = [sort_label(o["id"]["col"], titles[o["id"]["col"]], sort) for o in ctx.outputs_list[0]]
         aria = [sort_state(sort["col"], sort["dir"], o["id"]["col"])[1] for o in ctx.outputs_list[1]]
-        return labels, aria, no_update if shown == sort_value(sort) else sort_value(sort)
+        # The phone's control offers the current sort even when a header or a link set one it lacks.
+        wanted = sort_options(sort)
+        return (
+            labels,
+            aria,
+            no_update if options == wanted else wanted,
+            no_update if shown == sort_value(sort) else sort_value(sort),
+        )
 
     # Filter, sort and selection reach the browser's table at once (no round trip).
     app.clientside_callback(

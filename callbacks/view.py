@@ -12,7 +12,7 @@ from callbacks.recovery import log_views
 from callbacks.summary import core_summary
 from callbacks.table import DEFAULT_SORT
 from ops.fleet import SEVERITY
-from ops.recent_checks import HEARTBEATS, SPARK_POINTS
+from ops.recent_checks import SPARK_POINTS
 
 
 def initial_view(core, tz: tzinfo, ws_port: int | None = None) -> dict:
@@ -34,7 +34,6 @@ def initial_view(core, tz: tzinfo, ws_port: int | None = None) -> dict:
         "table": {
             "severity": list(SEVERITY),
             "spark_points": SPARK_POINTS,
-            "heartbeats": HEARTBEATS,
             "services": len(snapshot.get("services", [])),
         },
         "sort": DEFAULT_SORT,

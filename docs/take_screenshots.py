@@ -5,7 +5,8 @@
 Runs `python -m dash_app --demo` (1 s sweeps, so the sparklines fill up), asks for one manual
 recovery through the API so the recovery log has an entry, and writes docs/dashboard-light.png,
 docs/dashboard-dark.png, docs/dashboard-details.png, docs/dashboard-phone.png (375 px) and
-docs/dashboard-outage.png (a demo service killed: its toasts, the favicon and the heartbeat strip).
+docs/dashboard-outage.png (a demo service killed, taken while its row is DOWN: the toast, the
+favicon and the heartbeat strip).
 """
 
 from __future__ import annotations
@@ -94,12 +95,21 @@ def shoot_outage(browser, url: str, demo: subprocess.Popen, path: Path) -> None:
     page.wait_for_selector("#mc-table-body svg.mc-spark .mc-beat")
     page.wait_for_timeout(1500)
     if kill_demo_service(demo, "bytebot-desktop"):
+        # The moment the row is DOWN and its toast is up. The demo's automatic recovery brings the
+        # service back within a second, sooner than a screenshot is taken on a busy machine, so the
+        # page then stops reading the socket (messages are only held back: the picture is a state
+        # the page really was in, with the server's callbacks of that moment settled).
+        down = (
+            "document.querySelector(\"#mc-table-body tr[data-service='bytebot-desktop']\")?.dataset.status === 'down'"
+            " && document.querySelectorAll('#mc-toasts .toast').length >= 1"
+        )
+        hold = "(() => { const ws = mcLive.ws; if (ws) { window.mcHeld = []; ws.onmessage = e => mcHeld.push(e); } })()"
         deadline = time.monotonic() + 30
-        while not page.evaluate("document.querySelectorAll('#mc-toasts .toast').length >= 2"):
+        while not page.evaluate(f"({down}) && ({hold} || true)"):
             if time.monotonic() > deadline:
                 break
-            page.wait_for_timeout(100)
-        page.wait_for_timeout(800)
+            page.wait_for_timeout(20)
+        page.wait_for_timeout(500)  # the header and cards (server callbacks) catch up with the row
     page.screenshot(path=str(path))
     context.close()
     print(f"wrote {path.relative_to(ROOT)}")
@@ -113,6 +123,11 @@ def shoot(browser, url: str, scheme: str, path: Path, details: str | None = None
     deadline = time.monotonic() + 30
     while not page.evaluate("!!(window.mcLive && window.mcLive.state === 'live')") and time.monotonic() < deadline:
         page.wait_for_timeout(50)  # (not wait_for_function: it evaluates with eval(), which the CSP refuses)
+    # A toast of the demo's own flaky checks ("llm-proxy is UP") would cover a corner of the page:
+    # wait for it to go (they last 10 s); the outage picture is the one with toasts.
+    deadline = time.monotonic() + 12
+    while page.evaluate("document.querySelectorAll('#mc-toasts .toast').length") and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     if details:
         page.locator(f"#mc-table-body tr[data-service='{details}'] td").nth(2).click()
         page.wait_for_selector("#mc-details-chart .scatterlayer .trace")
@@ -121,8 +136,12 @@ def shoot(browser, url: str, scheme: str, path: Path, details: str | None = None
     else:
         page.wait_for_timeout(1200)
         page.mouse.move(5, 890 if width > 800 else 800)
+        viewport = 900 if width > 800 else 812
         bottom = page.evaluate("document.querySelector('main').getBoundingClientRect().bottom")
-        height = min(900 if width > 800 else 812, bottom + 8)
+        if bottom + 8 > viewport:  # end at the last card that fits whole, not halfway through the next one
+            cards = "Array.from(document.querySelectorAll('main .card')).map(c => c.getBoundingClientRect().bottom)"
+            bottom = page.evaluate(f"Math.max(0, ...{cards}.filter(b => b + 8 <= {viewport}))") or viewport
+        height = min(viewport, bottom + 8)
         page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": width, "height": height})
     context.close()
     print(f"wrote {path.relative_to(ROOT)}")

@@ -29,19 +29,27 @@ def _usage(key: str, label: str, glyph: str, percent: float | None, limit: float
     return _card(key, label, glyph, value, sub, alert=over)
 
 
+# What the "Services up" card says of the services that are not up, worst first (ops/fleet.py SEVERITY).
+NOT_UP = (("down", "down"), ("degraded", "degraded"), ("pending", "pending"), ("maintenance", "in maintenance"))
+
+
+def fleet_text(summary: dict) -> str:
+    """The card's line under "up / total", from the server's counts and overall (never our own sums)."""
+    counts = summary.get("counts") or {}
+    if not summary.get("total"):
+        return "no services"
+    if summary.get("overall") == "maintenance":
+        return "all in maintenance"
+    return ", ".join(f"{counts[key]} {word}" for key, word in NOT_UP if counts.get(key)) or "all healthy"
+
+
 def summary_cards(summary: dict) -> list[dbc.Col]:
     """Children of the CARDS row, from a dict made by callbacks.summary.summary_from()."""
     up, total = summary.get("up", 0), summary.get("total", 0)
-    down = summary.get("down", 0)
-    maintenance = summary.get("maintenance", 0)
-    fleet = f"{down} down" if down else ("all healthy" if total and up == total else f"{total - up} not up")
-    if maintenance and not down:
-        fleet = (
-            f"{maintenance} in maintenance" if up + maintenance == total else f"{fleet}, {maintenance} in maintenance"
-        )
+    down = (summary.get("counts") or {}).get("down", 0)
     recoveries = summary.get("recoveries_24h")
     return [
-        _card("services", "Services up", "up", f"{up} / {total}", fleet, alert=bool(down)),
+        _card("services", "Services up", "up", f"{up} / {total}", fleet_text(summary), alert=bool(down)),
         _card("uptime", "Uptime 24 h", "history", fmt_pct(summary.get("uptime_24h")), "fleet average"),
         _card("p95", "p95 latency", "bolt", fmt_ms(summary.get("p95_1h")), "last hour, all services"),
         _card(

@@ -49,6 +49,7 @@ def live_config(
             "count": ids.TABLE_COUNT,
             "overall": ids.OVERALL,
             "detail_view": ids.DETAIL_VIEW,
+            "url": ids.URL,  # assets/31_mc_page.js tells it each URL the page writes
             "auth_alert": ids.AUTH_ALERT,
             "auth_text": ids.AUTH_TEXT,
             "dialogs": [ids.RECOVER_MODAL, ids.CLEAR_MODAL],

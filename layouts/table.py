@@ -71,7 +71,7 @@ def table_head(sort: dict, spark_points: int) -> html.Thead:
         )
         for key, label, css in COLUMNS
     ]
-    cells.append(html.Th(f"Latency, last {spark_points} checks", scope="col", className="mc-spark-cell"))
+    cells.append(html.Th(f"Latency and status, last {spark_points} checks", scope="col", className="mc-spark-cell"))
     return html.Thead(html.Tr(cells))
 
 
@@ -93,6 +93,9 @@ def table_config() -> dict:
         "flags": [list(flag) for flag in FLAGS],
         "row_height": ROW_HEIGHT,
         "empty_text": "No service matches the filter.",
+        # What a deep link may say (assets/31_mc_page.js fromUrl): anything else means the default.
+        "status_filters": [value for value, _ in STATUS_FILTERS],
+        "windows": [value for value, _ in WINDOWS],
     }
 
 
@@ -100,11 +103,21 @@ def sort_value(sort: dict) -> str:
     return f"{sort.get('col', 'status')}.{sort.get('dir', 'asc')}"
 
 
+def sort_options(sort: dict) -> list[dict]:
+    """The phone's choices, plus the current sort when it is none of them (set by a header or a link),
+    named by its column and direction, so the control always shows the true sort."""
+    options = [{"label": t, "value": v} for v, t in SORT_CHOICES]
+    current = sort_value(sort)
+    if current not in {v for v, _ in SORT_CHOICES}:
+        title = {key: text for key, text, _ in COLUMNS}.get(sort.get("col"), sort.get("col"))
+        way = "descending" if sort.get("dir") == "desc" else "ascending"
+        options.append({"label": f"{title}, {way}", "value": current})
+    return options
+
+
 def phone_sort(sort: dict) -> html.Div:
     """A sort control for phones; on wider screens the column headers sort."""
-    options = [{"label": t, "value": v} for v, t in SORT_CHOICES]
-    if sort_value(sort) not in {v for v, _ in SORT_CHOICES}:
-        options.append({"label": "Other (set by the headers)", "value": sort_value(sort)})
+    options = sort_options(sort)
     return html.Div(
         [
             html.Label("Sort services", htmlFor=ids.SORT_SELECT, className="visually-hidden"),

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-SPARK_POINTS = 60  # checks per sparkline
-HEARTBEATS = 25  # blocks in each row's heartbeat strip (the last checks, newest on the right)
+SPARK_POINTS = 30  # checks per row: each has one slot, its point on the line and its block in the strip
 MAX_POINTS = 500
 
 

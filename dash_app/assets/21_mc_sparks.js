@@ -17,8 +17,7 @@
   var BATCH = 100; // names per request
 
   var sparks = {
-    points: 60,
-    beats: 25,
+    points: 30, // checks per row: one slot each, for the line and the strip
     intervalMs: 40000,
     data: new Map(), // name -> [{t, ms, s, e}] oldest first
     asked: new Set(), // names requested and not yet answered
@@ -32,11 +31,11 @@
     stats: { requests: 0 },
   };
   MC.sparks = sparks;
+  sparks.HEIGHT = H;
 
   sparks.configure = function (config) {
     var table = config.table || {};
     sparks.points = table.spark_points || sparks.points;
-    sparks.beats = table.heartbeats || sparks.beats;
     sparks.intervalMs = config.interval_ms || sparks.intervalMs;
   };
 
@@ -159,7 +158,7 @@
   }
 
   /* One block of the strip: status by colour and by shape (a string of failures reads without colour). */
-  function beatShape(status, x, w) {
+  function beatShape(status, x, w, counted) {
     var colour = MC.STATUS_HEX[status] || MC.STATUS_HEX.pending;
     var y0 = BEAT_TOP,
       y1 = BEAT_BOTTOM,
@@ -169,7 +168,7 @@
     var f = function (n) {
       return n.toFixed(1);
     };
-    var tag = ' class="mc-beat" data-status="' + MC.escape(status) + '" ';
+    var tag = ' class="mc-beat" data-status="' + MC.escape(counted || status) + '" data-shape="' + status + '" ';
     if (status === "up")
       return (
         "<rect" + tag + 'x="' + f(x) + '" y="' + y0 + '" width="' + f(w) + '" height="' + (y1 - y0) + '" rx="1" fill="' + colour + '"/>'
@@ -205,68 +204,69 @@
     );
   }
 
-  /* The row's SVG (a string: one innerHTML per changed row is the cheapest way to draw it). */
+  /* What the row's SVG holds: {width, label (null: nothing to say yet), inner (its shapes, as a
+   * string: one innerHTML per changed row is the cheapest way to draw it)}. */
   sparks.svg = function (name, width) {
-    var list = sparks.data.get(name);
-    if (!list || width <= 2 * PAD) {
+    var all = sparks.data.get(name);
+    if (!all || width <= 2 * PAD) {
       sparks.geometry.delete(name);
-      return '<svg class="mc-spark" width="' + Math.max(width, 0) + '" height="' + H + '" aria-hidden="true"></svg>';
+      return { width: Math.max(width, 0), label: null, inner: "" };
     }
+    // One slot per check, newest on the right; the line's point and the strip's block of a check
+    // share its slot, so a block always sits under its own point. A pause shows as a break.
     var W = width;
-    var geo = { xs: [], points: list, beatXs: [], beats: [] };
+    var list = all.slice(-sparks.points);
+    var slot = (W - 2 * PAD) / sparks.points;
+    var first = sparks.points - list.length;
+    var geo = { first: first, slot: slot, points: list };
     var parts = [];
     var counts = {};
-    if (list.length) {
-      var tmax = list[list.length - 1].t;
-      var tmin = Math.min(list[0].t, tmax - (sparks.points - 1) * sparks.intervalMs);
-      var span = Math.max(tmax - tmin, 1);
-      var top = 1;
-      list.forEach(function (p) {
-        if (p.ms !== null && p.ms > top) top = p.ms;
-      });
-      var d = "",
-        open = false,
-        marks = "";
-      list.forEach(function (p, i) {
-        var x = PAD + ((p.t - tmin) / span) * (W - 2 * PAD);
-        geo.xs.push(x);
-        var gap = i > 0 && p.t - list[i - 1].t > 2 * sparks.intervalMs;
-        if (p.ms === null || gap) open = false;
-        if (p.ms !== null) {
-          var y = LINE_BOTTOM - ((LINE_BOTTOM - LINE_TOP) * p.ms) / top;
-          d += (open ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
-          open = true;
-          if (i === list.length - 1 || p.s !== "up") {
-            marks +=
-              '<circle cx="' + x.toFixed(1) + '" cy="' + y.toFixed(1) + '" r="2.2" fill="' + (MC.STATUS_HEX[p.s] || LINE_COLOUR) + '"/>';
-          }
-        } else {
-          marks +=
-            '<circle class="mc-spark-fail" cx="' +
-            x.toFixed(1) +
-            '" cy="' +
-            LINE_BOTTOM +
-            '" r="2.2" fill="' +
-            (MC.STATUS_HEX[p.s] || MC.STATUS_HEX.down) +
-            '"/>';
-        }
-      });
-      if (d)
-        parts.push(
-          '<path class="mc-spark-line" d="' + d + '" fill="none" stroke="' + LINE_COLOUR + '" stroke-width="1.5" stroke-linejoin="round"/>',
-        );
-      parts.push(marks);
-    }
-    var beats = list.slice(-sparks.beats);
-    var slot = (W - 2 * PAD) / sparks.beats;
-    var first = sparks.beats - beats.length; // newest on the right
-    beats.forEach(function (p, i) {
-      var x = PAD + (first + i) * slot + slot * 0.2;
-      geo.beatXs.push(x + slot * 0.3);
-      geo.beats.push(p);
-      counts[p.s] = (counts[p.s] || 0) + 1;
-      parts.push(beatShape(p.s, x, slot * 0.6));
+    var top = 1;
+    list.forEach(function (p) {
+      if (p.ms !== null && p.ms > top) top = p.ms;
     });
+    var d = "",
+      open = false,
+      marks = "",
+      gaps = "";
+    list.forEach(function (p, i) {
+      var x = PAD + (first + i + 0.5) * slot;
+      var f = x.toFixed(1);
+      var gap = i > 0 && p.t - list[i - 1].t > 2 * sparks.intervalMs;
+      if (gap) {
+        var g = (x - slot / 2).toFixed(1); // nothing was measured here: a dotted mark between the slots
+        gaps +=
+          '<path class="mc-spark-gap" d="M' +
+          g +
+          " " +
+          LINE_TOP +
+          "V" +
+          BEAT_BOTTOM +
+          '" stroke="currentColor" stroke-width="1" stroke-dasharray="2 2" opacity="0.5"/>';
+      }
+      if (p.ms === null || gap) open = false;
+      if (p.ms !== null) {
+        var y = (LINE_BOTTOM - ((LINE_BOTTOM - LINE_TOP) * p.ms) / top).toFixed(1);
+        d += (open ? "L" : "M") + f + " " + y;
+        open = true;
+        if (i === list.length - 1 || p.s !== "up")
+          marks += '<circle cx="' + f + '" cy="' + y + '" r="2.2" fill="' + (MC.STATUS_HEX[p.s] || LINE_COLOUR) + '"/>';
+      } else {
+        // A failed check has no latency: a red mark under the line, whatever status it counted as.
+        var colour = p.s === "maintenance" ? MC.STATUS_HEX.maintenance : MC.STATUS_HEX.down;
+        marks += '<circle class="mc-spark-fail" cx="' + f + '" cy="' + LINE_BOTTOM + '" r="2.2" fill="' + colour + '"/>';
+      }
+      var shape = p.e && p.s !== "maintenance" ? "down" : p.s; // a failed check reads as a failure
+      counts[shape] = (counts[shape] || 0) + 1;
+      parts.push(beatShape(shape, x - slot * 0.3, slot * 0.6, p.s));
+    });
+    if (d)
+      parts.unshift(
+        '<path class="mc-spark-line" d="' + d + '" fill="none" stroke="' + LINE_COLOUR + '" stroke-width="1.5" stroke-linejoin="round"/>',
+      );
+    parts.unshift(gaps);
+    parts.push(marks);
+    var beats = list;
     sparks.geometry.set(name, geo);
     var latest = list[list.length - 1];
     var said = Object.keys(counts)
@@ -277,21 +277,7 @@
     var label = list.length
       ? "Last " + beats.length + " checks: " + said + "; latest " + (latest.e ? "failed: " + latest.e : MC.fmtMs(latest.ms))
       : "No checks yet";
-    return (
-      '<svg class="mc-spark" width="' +
-      W +
-      '" height="' +
-      H +
-      '" viewBox="0 0 ' +
-      W +
-      " " +
-      H +
-      '" role="img" aria-label="' +
-      MC.escape(label) +
-      '">' +
-      parts.join("") +
-      "</svg>"
-    );
+    return { width: W, label: label, inner: parts.join("") };
   };
 
   /* What a point says on hover: its time (local, with offset), latency or error, and status. */
@@ -301,25 +287,12 @@
     return when + " · " + what;
   };
 
-  function nearest(xs, x) {
-    var best = -1,
-      dist = Infinity;
-    for (var i = 0; i < xs.length; i += 1) {
-      var d = Math.abs(xs[i] - x);
-      if (d < dist) {
-        dist = d;
-        best = i;
-      }
-    }
-    return best;
-  }
-
-  /* The point under the pointer in a row's spark cell, or null. */
-  sparks.pick = function (name, x, y) {
+  /* The check whose slot is under the pointer in a row's spark cell, or null (an empty slot). */
+  sparks.pick = function (name, x) {
     var geo = sparks.geometry.get(name);
-    if (!geo) return null;
-    if (y >= BEAT_TOP - 3 && geo.beats.length) return geo.beats[nearest(geo.beatXs, x)];
-    var i = nearest(geo.xs, x);
-    return i < 0 ? null : geo.points[i];
+    if (!geo || !geo.slot) return null;
+    var slot = Math.max(0, Math.min(Math.floor((x - PAD) / geo.slot), sparks.points - 1)); // the padding belongs to the end slots
+    var i = slot - geo.first;
+    return i >= 0 && i < geo.points.length ? geo.points[i] : null;
   };
 })();

@@ -2,7 +2,7 @@
  *
  * A live result patches its one row in the next animation frame: no server round trip, and the row
  * element stays the same (a click or the keyboard focus is never lost to a re-render). Filter and
- * sort run here over every service; only the rows in view exist in the page (spacer rows stand
+ * sort run over every service (22_mc_table_order.js); only the rows in view exist in the page (spacer rows stand
  * for the others), so 1,000 services cost what the screen shows. Columns, classes, badges and the
  * severity order come from the server (layouts/table.py table_config, ops/fleet.py SEVERITY). */
 (function () {
@@ -32,16 +32,12 @@
   };
   MC.table = t;
   t.VIRTUAL_MIN = VIRTUAL_MIN;
-  var rank = {};
   var spacers = {};
 
   t.configure = function (config) {
     t.config = config.table;
     t.bodyId = config.ids.table_body;
     t.tableId = config.ids.table;
-    (t.config.severity || []).forEach(function (status, i) {
-      rank[status] = i;
-    });
   };
 
   /* A whole snapshot: every service's view, in configuration order. */
@@ -92,100 +88,6 @@
     if (t.frame === null) t.frame = requestAnimationFrame(render);
   };
 
-  /* -- filter and sort (the rules callbacks/table.py had: ties by name, missing values last) ---- */
-  function fleetStatus(v) {
-    // ops/fleet.py fleet_status: what the service counts as in the fleet
-    if (v.enabled === false) return "disabled";
-    if (v.maintenance) return "maintenance";
-    return v.status || "pending";
-  }
-
-  function matches(v, needle, status) {
-    if (needle) {
-      var hay = [v.name, v.target].concat(v.tags || []);
-      if (
-        !hay.some(function (s) {
-          return (
-            String(s || "")
-              .toLowerCase()
-              .indexOf(needle) !== -1
-          );
-        })
-      )
-        return false;
-    }
-    if (status === "problems") return v.status !== "up" || !!v.needs_attention;
-    if (status === "maintenance") return !!v.maintenance || v.status === "maintenance";
-    if (status && status !== "all") return v.status === status;
-    return true;
-  }
-
-  function value(v, col) {
-    if (col === "latency") return v.latency_ms === undefined ? null : v.latency_ms;
-    if (col.indexOf("uptime_") === 0) {
-      var u = (v.uptime || {})[col.slice(7)];
-      return u === undefined ? null : u;
-    }
-    if (col === "failures") return v.consecutive_failures || 0;
-    if (col === "last_checked") return v.last_checked || null;
-    return null;
-  }
-
-  function statusKey(v) {
-    var r = rank[fleetStatus(v)];
-    return [r === undefined ? 99 : r, v.needs_attention ? 0 : 1];
-  }
-
-  function computeOrder() {
-    var sort = t.params.sort || { col: "status", dir: "asc" };
-    var sign = sort.dir === "desc" ? -1 : 1;
-    var needle = (t.params.text || "").trim().toLowerCase();
-    var shown = [];
-    t.names.forEach(function (name) {
-      var v = t.views.get(name);
-      if (v && matches(v, needle, t.params.status)) shown.push(v);
-    });
-    var lower = function (v) {
-      return v.name.toLowerCase();
-    };
-    shown.sort(function (a, b) {
-      return lower(a) < lower(b) ? -1 : lower(a) > lower(b) ? 1 : 0;
-    });
-    if (sort.col === "name") {
-      if (sign < 0) shown.reverse();
-    } else if (sort.col === "status") {
-      shown.sort(function (a, b) {
-        var x = statusKey(a),
-          y = statusKey(b);
-        var c = x[0] - y[0] || x[1] - y[1];
-        return sign * (c || (lower(a) < lower(b) ? -1 : lower(a) > lower(b) ? 1 : 0));
-      });
-    } else {
-      var known = shown.filter(function (v) {
-        return value(v, sort.col) !== null;
-      });
-      var missing = shown.filter(function (v) {
-        return value(v, sort.col) === null;
-      });
-      known.sort(function (a, b) {
-        var x = value(a, sort.col),
-          y = value(b, sort.col);
-        return sign * (x < y ? -1 : x > y ? 1 : 0);
-      });
-      shown = known.concat(missing);
-    }
-    t.order = shown.map(function (v) {
-      return v.name;
-    });
-    t.orderDirty = false;
-    var total = t.names.length;
-    var text = t.order.length !== total ? t.order.length + " of " + total + " services" : total + " services";
-    if (text !== t.countText) {
-      t.countText = text;
-      if (t.onCount) t.onCount(text);
-    }
-  }
-
   /* -- drawing ---------------------------------------------------------------------------------- */
   function badgeHtml(v) {
     var status = v.status || "pending";
@@ -220,7 +122,8 @@
       return [MC.fmtMs(v.latency_ms), base, ""];
     }
     if (col.indexOf("uptime_") === 0) {
-      var u = value(v, col);
+      var u = (v.uptime || {})[col.slice(7)];
+      if (u === undefined) u = null;
       return [MC.fmtPct(u), (base + " " + MC.uptimeClass(u)).trim(), ""];
     }
     if (col === "failures") return [String(v.consecutive_failures || 0), base, ""];
@@ -285,7 +188,28 @@
     var key = (MC.sparks.version.get(name) || 0) + "/" + t.sparkWidth + "/" + MC.sparks.has(name);
     if (tr.__spark === key) return;
     tr.__spark = key;
-    tr.lastChild.innerHTML = MC.sparks.svg(name, t.sparkWidth);
+    var drawn = MC.sparks.svg(name, t.sparkWidth);
+    var svg = tr.lastChild.firstChild;
+    if (!svg) {
+      // The same <svg> element for the row's life: only its shapes change (a hover keeps its target).
+      svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.setAttribute("class", "mc-spark");
+      tr.lastChild.appendChild(svg);
+    }
+    var h = MC.sparks.HEIGHT;
+    svg.setAttribute("width", drawn.width);
+    svg.setAttribute("height", h);
+    svg.setAttribute("viewBox", "0 0 " + drawn.width + " " + h);
+    if (drawn.label) {
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", drawn.label);
+      svg.removeAttribute("aria-hidden");
+    } else {
+      svg.removeAttribute("role");
+      svg.removeAttribute("aria-label");
+      svg.setAttribute("aria-hidden", "true");
+    }
+    svg.innerHTML = drawn.inner;
   }
 
   function spacer(which, height) {
@@ -320,6 +244,17 @@
     if (last <= first) last = Math.min(n, first + 2 * OVERSCAN);
     if (last <= first) first = Math.max(0, last - 2 * OVERSCAN);
     return [first, last];
+  }
+
+  function computeOrder() {
+    t.order = MC.orderRows(t.names, t.views, t.params, t.config.severity);
+    t.orderDirty = false;
+    var total = t.names.length;
+    var text = t.order.length !== total ? t.order.length + " of " + total + " services" : total + " services";
+    if (text !== t.countText) {
+      t.countText = text;
+      if (t.onCount) t.onCount(text);
+    }
   }
 
   function render() {
@@ -374,6 +309,7 @@
     if (missing.length) MC.sparks.need(missing);
     t.stats.renders += 1;
     t.stats.lastFrame = performance.now() - began;
+    if (MC.tipRefresh) MC.tipRefresh();
     if (t.afterRender) t.afterRender();
   }
 
@@ -394,33 +330,4 @@
   window.addEventListener("resize", function () {
     t.schedule();
   });
-
-  /* The sparkline's tooltip: time (local, with offset), latency or error, status. */
-  var tip = null;
-  function showTip(text, x, y) {
-    if (!tip) {
-      tip = MC.el("div", "mc-spark-tip");
-      tip.id = "mc-spark-tip";
-      tip.setAttribute("role", "tooltip");
-      document.body.appendChild(tip);
-    }
-    tip.textContent = text;
-    tip.style.display = "block";
-    var w = tip.offsetWidth;
-    tip.style.left = Math.max(4, Math.min(x + 12, window.innerWidth - w - 4)) + "px";
-    tip.style.top = Math.max(4, y - 34) + "px";
-  }
-  function hideTip() {
-    if (tip) tip.style.display = "none";
-  }
-  document.addEventListener("mousemove", function (event) {
-    var cell = event.target.closest ? event.target.closest("td.mc-spark-cell") : null;
-    var svg = cell && cell.querySelector("svg");
-    if (!svg) return hideTip();
-    var rect = svg.getBoundingClientRect();
-    var point = MC.sparks.pick(cell.parentNode.dataset.service, event.clientX - rect.left, event.clientY - rect.top);
-    if (!point) return hideTip();
-    showTip(MC.sparks.describe(point), event.clientX, event.clientY);
-  });
-  document.addEventListener("scroll", hideTip, { passive: true });
 })();

@@ -84,6 +84,14 @@
       : "Get a desktop notification when a service goes down, comes back or needs attention";
   }
 
+  /* A change of status worth a toast. Pending is "not known yet" (a failed check below the failure
+   * threshold, or no check so far): going to it, or from it back to up, announces nothing. A change to
+   * up is news only after a problem that was told (down or degraded). */
+  function isNews(was, now) {
+    if (was === now || now === "pending") return false;
+    return now !== "up" || was === "down" || was === "degraded";
+  }
+
   function noteChanges(services, initial) {
     var first = known === null;
     if (first) known = {};
@@ -92,7 +100,7 @@
       var now = { status: s.status, attention: !!s.needs_attention, maintenance: !!s.maintenance };
       known[s.name] = now;
       if (first || initial || !was || s.enabled === false || s.maintenance) return; // announced downtime is not news
-      if (was.status !== now.status && now.status !== "pending") {
+      if (isNews(was.status, now.status)) {
         var back = (now.status === "up" || now.status === "degraded") && was.status === "down";
         var title = s.name + (back ? " recovered: " : " is ") + MC.statusWord(now.status);
         var why = now.status === "down" ? s.error || s.last_error || "" : "";
@@ -157,6 +165,52 @@
     }
     syncNotifyButton();
   });
+
+  /* The fleet badge and the counts that explain it (layouts/header.py overall_badge draws the first),
+   * in the same frame as the rows; the tab's title and the favicon say the same. */
+  function overallChildren(status, counts) {
+    var style = tell.config.table.status_style[status] || ["", "secondary", "pending"];
+    var problems = ["down", "degraded", "pending", "maintenance"]
+      .filter(function (k) {
+        return counts[k];
+      })
+      .map(function (k) {
+        return counts[k] + " " + k;
+      });
+    var span = function (props) {
+      return { namespace: "dash_html_components", type: "Span", props: props };
+    };
+    var glyph = {
+      namespace: "dash_html_components",
+      type: "I",
+      props: { className: "mc-icon mc-icon-" + style[2], "aria-hidden": "true" },
+    };
+    return [
+      span({
+        children: [glyph, tell.config.overall_text[status] || status],
+        className: "badge text-bg-" + style[1] + " mc-overall-badge",
+        "data-status": status,
+      }),
+      span({ children: problems.join(", "), className: "small text-body-secondary ms-2 d-none d-sm-inline" }),
+    ];
+  }
+
+  tell.showHead = function (head) {
+    var overallKey = JSON.stringify([head.overall, head.counts]);
+    if (overallKey !== tell.overallKey) {
+      tell.overallKey = overallKey;
+      window.dash_clientside.set_props(tell.config.ids.overall, {
+        children: overallChildren(head.overall || "pending", head.counts || {}),
+      });
+    }
+    // The server's fleet counts (ops/fleet.py), never a sum of our own.
+    var counts = head.counts || {};
+    var down = counts.down || 0;
+    var degraded = counts.degraded || 0;
+    var prefixText = down ? "(" + down + " down) " : degraded ? "(" + degraded + " degraded) " : "";
+    document.title = prefixText + "Mission Control";
+    updateFavicon(head.overall);
+  };
 
   tell.noteChanges = noteChanges;
   tell.outcomeToast = outcomeToast;

@@ -47,49 +47,6 @@
     });
   }
 
-  /* The fleet badge and the counts that explain it (layouts/header.py overall_badge draws the first). */
-  function overallChildren(status, counts) {
-    var style = live.config.table.status_style[status] || ["", "secondary", "pending"];
-    var problems = ["down", "degraded", "pending", "maintenance"]
-      .filter(function (k) {
-        return counts[k];
-      })
-      .map(function (k) {
-        return counts[k] + " " + k;
-      });
-    var span = function (props) {
-      return { namespace: "dash_html_components", type: "Span", props: props };
-    };
-    var glyph = {
-      namespace: "dash_html_components",
-      type: "I",
-      props: { className: "mc-icon mc-icon-" + style[2], "aria-hidden": "true" },
-    };
-    return [
-      span({
-        children: [glyph, live.config.overall_text[status] || status],
-        className: "badge text-bg-" + style[1] + " mc-overall-badge",
-        "data-status": status,
-      }),
-      span({ children: problems.join(", "), className: "small text-body-secondary ms-2 d-none d-sm-inline" }),
-    ];
-  }
-
-  function updateTitle(head) {
-    var overallKey = JSON.stringify([head.overall, head.counts]);
-    if (overallKey !== live.overallKey) {
-      live.overallKey = overallKey;
-      setProps(live.config.ids.overall, { children: overallChildren(head.overall || "pending", head.counts || {}) });
-    }
-    // The server's fleet counts (ops/fleet.py), never a sum of our own.
-    var counts = head.counts || {};
-    var down = counts.down || 0;
-    var degraded = counts.degraded || 0;
-    var prefixText = down ? "(" + down + " down) " : degraded ? "(" + degraded + " degraded) " : "";
-    document.title = prefixText + "Mission Control";
-    MC.tell.updateFavicon(head.overall);
-  }
-
   /* The snapshot without its services: the table keeps those (22_mc_table.js). */
   function headOf(msg) {
     var head = {};
@@ -187,13 +144,25 @@
     live.snapshot = Object.assign({}, live.snapshot || {}, headOf(msg));
     live.tickDue = true; // a sweep (or a recovery change) reached the history
     live.stats.snapshots[msg.sweep] = performance.now();
-    updateTitle(live.snapshot);
+    MC.tell.showHead(live.snapshot);
     schedule(0);
+  }
+
+  /* plotly.js is not a page script (only the details chart needs it): once the first rows are painted,
+   * fetch it from where dcc.Graph would (dash_app/dashboard.py serves the basic bundle there). */
+  function preloadPlotly() {
+    if (window.Plotly || live.plotlyAsked) return;
+    live.plotlyAsked = true;
+    var script = document.createElement("script");
+    script.src = window._dashPlotlyJSURL || MC.prefix() + "_dash-component-suites/plotly/package_data/plotly.min.js";
+    script.async = true;
+    document.body.appendChild(script);
   }
 
   var arrived = []; // results not painted yet (their arrival times)
   function measurePaint() {
     var now = performance.now();
+    if (!live.plotlyAsked && MC.table.loaded) setTimeout(preloadPlotly, 50);
     var list = live.stats.resultPaint;
     arrived.forEach(function (at) {
       list.push(now - at);
@@ -222,7 +191,7 @@
           overall: msg.overall || live.snapshot.overall,
           counts: msg.counts || live.snapshot.counts,
         });
-        updateTitle(live.snapshot);
+        MC.tell.showHead(live.snapshot);
       }
       schedule(live.config.flush_ms); // results come in bursts: one header update for a burst
     } else if (msg.type === "recovery") {
@@ -377,6 +346,7 @@
         MC.table.configure(config);
         MC.sparks.configure(config);
         MC.tell.notifyId = config.ids.notify;
+        MC.tell.config = config;
         MC.table.onCount = function (text) {
           setProps(config.ids.count, { children: text });
         };

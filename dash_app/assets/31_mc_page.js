@@ -23,17 +23,68 @@
     dc().set_props(id, props);
   }
 
+  /* What a deep link may say, from the server (layouts/table.py table_config): anything else means
+   * the default. */
+  function allowed(config) {
+    var table = (config && config.table) || {};
+    var columns = (table.columns || []).map(function (c) {
+      return c.key;
+    });
+    return {
+      status: table.status_filters || [],
+      window: table.windows || [],
+      sort: function (value) {
+        var parts = value.split(".");
+        return parts.length === 2 && columns.indexOf(parts[0]) !== -1 && (parts[1] === "asc" || parts[1] === "desc");
+      },
+    };
+  }
+
+  function isAllowed(rule, value) {
+    return typeof rule === "function" ? rule(value) : rule.indexOf(value) !== -1;
+  }
+
+  /* dcc.Location only hears popstate, not our pushState/replaceState: it is told each URL we write,
+   * or Back to a URL it already holds (a plain "/") would be no change and never reach fromUrl. */
+  var written = null; // the search we wrote last; fromUrl leaves it alone (the view already says it)
+  function tellLocation(urlId) {
+    written = location.search;
+    setProps(urlId, { search: location.search, href: location.href });
+  }
+  window.addEventListener("popstate", function () {
+    written = null; // Back/Forward: whatever the URL says now is news, even a URL we wrote before
+  });
+
+  /* Drops what the page cannot show from the URL, so it never keeps saying it. */
+  function dropFromUrl(keys, urlId) {
+    var p = new URLSearchParams(location.search);
+    keys.forEach(function (key) {
+      p.delete(key);
+    });
+    var query = p.toString();
+    history.replaceState(history.state, "", location.pathname + (query ? "?" + query : "") + location.hash);
+    tellLocation(urlId);
+  }
+
   var mc = (window.dash_clientside = window.dash_clientside || {}).mc || {};
   window.dash_clientside.mc = mc;
   Object.assign(mc, {
     /* Deep links, read: on load only what the URL says (no round trip for a plain URL); on
-     * Back/Forward a missing parameter means its default. */
-    fromUrl: function (search, selected, text, status, sort, win) {
+     * Back/Forward a missing or unknown parameter means its default. */
+    fromUrl: function (search, selected, text, status, sort, win, config, shown) {
       var nu = dc().no_update;
+      var out = [nu, nu, nu, nu, nu, nu];
+      if (search === written) return out; // our own write, told to dcc.Location
       var p = new URLSearchParams(search || "");
       var initial = !urlSeen;
       urlSeen = true;
-      var out = [nu, nu, nu, nu, nu, nu];
+      var rules = allowed(config);
+      var unknown = ["status", "sort", "window"].filter(function (key) {
+        return p.has(key) && !isAllowed(rules[key], p.get(key));
+      });
+      unknown.forEach(function (key) {
+        p.delete(key);
+      });
       function want(i, key, fallback, current, parse) {
         if (!p.has(key) && initial) return;
         var value = p.has(key) ? (parse ? parse(p.get(key)) : p.get(key)) : fallback;
@@ -43,18 +94,20 @@
       want(1, "status", "all", status || "all");
       want(2, "sort", DEFAULT_SORT, sort || DEFAULT_SORT, function (v) {
         var parts = v.split(".");
-        return { col: parts[0], dir: parts[1] === "desc" ? "desc" : "asc" };
+        return { col: parts[0], dir: parts[1] };
       });
       want(3, "window", "1h", win || "1h");
       var service = p.get("service") || "";
-      if (service && service !== selected) {
+      // Forward soon after Back: the details are closed but the server has not yet cleared SELECTED.
+      if (service && (service !== selected || !shown)) {
         out[4] = { name: service, n: MC.nextOpen() };
       }
       if (!service && selected) out[5] = false; // Back closes the details
+      if (unknown.length && config) dropFromUrl(unknown, config.ids.url);
       return out;
     },
     /* Deep links, written: opening a service pushes a history entry (so Back closes it). */
-    toUrl: function (selected, text, status, sort, win) {
+    toUrl: function (selected, text, status, sort, win, config) {
       var p = new URLSearchParams();
       if (selected) p.set("service", selected);
       if (text) p.set("filter", text);
@@ -68,10 +121,12 @@
       if (selected && !shown) {
         history.pushState({ mc: "details" }, "", url);
       } else if (!selected && shown && history.state && history.state.mc === "details") {
-        history.back(); // closed on the page: leave the entry the opening pushed
+        history.back(); // closed on the page: leave the entry the opening pushed (dcc.Location hears it)
+        return dc().no_update;
       } else {
         history.replaceState(history.state, "", url);
       }
+      tellLocation(config.ids.url);
       return dc().no_update;
     },
     /* The first call aligns the switch with the mode the head script chose; later calls apply and keep a choice. */

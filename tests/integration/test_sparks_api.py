@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from ops.recent_checks import SPARK_POINTS
 from tests.integration.test_api import assert_error, get
 
 
@@ -25,7 +26,7 @@ def test_sparks_hold_the_last_checks_of_the_asked_services_oldest_first(running_
 def test_sparks_without_a_service_cover_the_whole_fleet(running_app):
     running_app.core.monitor.run_once()
     body = get(running_app, "/api/sparks").json()
-    assert set(body["services"]) == {"web", "db"} and body["points"] == 60
+    assert set(body["services"]) == {"web", "db"} and body["points"] == SPARK_POINTS
 
 
 def test_bad_sparks_requests_get_a_json_error(running_app):

@@ -106,7 +106,8 @@ def test_the_page_asks_only_its_own_server(client):
     assert "data-bs-theme" in html  # the colour mode is set in <head>, before the first paint
     for url in re.findall(r'(?:src|href)="([^"]+)"', html):
         assert url.startswith("/"), url
-    assert "00_bootstrap.min.css" in html and "01_plotly-basic" in html
+    assert "00_bootstrap.min.css" in html
+    assert "plotly-basic" not in html and "plotly.min.js" not in html  # only the details chart needs it
     layout = client.get("/_dash-layout")
     assert layout.status_code == 200 and b"mc-table-body" in layout.data
 
@@ -115,10 +116,12 @@ def test_vendored_plotly_is_the_version_plotly_py_expects(client):
     from plotly.offline import get_plotlyjs_version
 
     assets = ROOT / "dash_app" / "assets"
-    bundle = next(assets.glob("01_plotly-basic-*.min.js"))
+    bundle = next(assets.glob("plotly-basic-*.min.js"))
     head = bundle.read_text(encoding="utf-8")[:300]
     assert f"v{get_plotlyjs_version()}" in head and get_plotlyjs_version() in bundle.name
-    assert client.get(f"/assets/{bundle.name}").status_code == 200
+    # dcc.Graph's URL for plotly.js serves this basic bundle, never the 4.8 MB full one.
+    served = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js")
+    assert served.status_code == 200 and served.get_data() == bundle.read_bytes()
     assert "5.3.8" in (assets / "00_bootstrap.min.css").read_text(encoding="utf-8")[:200]
 
 

@@ -70,7 +70,7 @@ def test_summary_cards_come_from_snapshot_history_and_log():
         {"time": NOW.isoformat(), "outcome": "skipped"},
     ]
     summary = summary_from(snap, store.frame(since=NOW - timedelta(hours=1)), log, NOW)
-    assert (summary["up"], summary["total"], summary["down"]) == (2, 3, 1)
+    assert (summary["up"], summary["total"], summary["down"]) == (1, 3, 1)  # degraded is not up
     assert summary["uptime_24h"] == 99.5
     assert summary["p95_1h"] == 19.1  # the failed check's 5000 ms is left out
     assert summary["recoveries_24h"] == 1
