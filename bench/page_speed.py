@@ -235,6 +235,14 @@ def cpu_seconds(processes: list) -> float:
     return total
 
 
+def app_cpu_alone(app_pid: int, seconds: float) -> float:
+    """% of one core used by the app with no page open (its probing, history and figures)."""
+    app = psutil.Process(app_pid)
+    before, began = cpu_seconds([app]), time.monotonic()
+    time.sleep(seconds)
+    return 100 * (cpu_seconds([app]) - before) / (time.monotonic() - began)
+
+
 def tab_cpu(browser, url: str, count: int, app_pid: int, seconds: float) -> tuple[float, float]:
     """% of one core used by the app and by Chromium (all its processes) with one live tab open."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
@@ -305,6 +313,7 @@ def main() -> int:
                 paints = paint_runs(browser, url, args.services, args.runs)
                 updates, result_paint = update_runs(browser, url, args.services, args.updates, args.interval)
                 app_cpu, chromium_cpu = tab_cpu(browser, url, args.services, proc.pid, args.tab_cpu_s)
+                no_tab_cpu = app_cpu_alone(proc.pid, args.tab_cpu_s)
                 browser.close()
         finally:
             proc.terminate()
@@ -324,7 +333,7 @@ def main() -> int:
     print(bytes_summary(paints))
     print(
         f"CPU with one live tab open ({args.services} services every {args.interval:g} s, {args.tab_cpu_s:g} s):"
-        f" app {app_cpu:.1f} %, Chromium {chromium_cpu:.1f} % of one core"
+        f" app {app_cpu:.1f} % ({no_tab_cpu:.1f} % with no tab), Chromium {chromium_cpu:.1f} % of one core"
     )
     ok = statistics.median(r["painted"] for r in paints) < PAINT_TARGET_MS
     ok = ok and bool(updates) and statistics.median(updates) < UPDATE_TARGET_MS

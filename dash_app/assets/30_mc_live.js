@@ -162,7 +162,8 @@
   var arrived = []; // results not painted yet (their arrival times)
   function measurePaint() {
     var now = performance.now();
-    if (!live.plotlyAsked && MC.table.loaded) setTimeout(preloadPlotly, 50);
+    // After the rows in view have their sparklines: plotly's parsing must not delay the first paint.
+    if (!live.plotlyAsked && MC.table.loaded && !MC.sparks.asked.size && !MC.sparks.everyone) setTimeout(preloadPlotly, 300);
     var list = live.stats.resultPaint;
     arrived.forEach(function (at) {
       list.push(now - at);
@@ -347,6 +348,7 @@
         MC.sparks.configure(config);
         MC.tell.notifyId = config.ids.notify;
         MC.tell.config = config;
+        MC.table.afterRender = measurePaint;
         MC.table.onCount = function (text) {
           setProps(config.ids.count, { children: text });
         };

@@ -91,3 +91,13 @@ def test_keyboard_focus_stays_on_its_row_through_live_updates(page):
     wait_for_table_sweep(page, wait_for_table_sweep(page, table_sweep(page)))
     focused = page.evaluate("(document.activeElement.closest('tr') || {}).dataset?.service")
     assert focused == "beta"
+
+
+def test_plotly_is_not_a_page_script_but_arrives_once_the_rows_are_painted(page):
+    # Only the details chart needs plotly.js: the first rows never wait for its ~0.5 s of parsing ...
+    scripts = page.eval_on_selector_all("script[src]", "s => s.map(x => x.getAttribute('src'))")
+    assert not [s for s in scripts[:40] if "plotly-basic" in s]
+    # ... and it is fetched ahead from dcc.Graph's own URL, so the details open without waiting.
+    wait_for(lambda: page.evaluate("!!window.Plotly"), what="plotly.js fetched after the rows", page=page)
+    assert any(u.endswith("/_dash-component-suites/plotly/package_data/plotly.min.js") for u in page.record.urls)
+    assert page.evaluate("window.mcLive.stats.resultPaint.length") >= 1  # results were painted and timed
