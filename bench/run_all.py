@@ -1,4 +1,4 @@
-"""Run every benchmark in turn and print its figures: `make bench` (about 10 minutes)."""
+"""Run every benchmark in turn and print its figures: `make bench` (about 15 minutes)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ SCRIPTS = [
     "memory_cpu.py",
     "recovery_time.py",
     "page_speed.py",
+    "scale.py",
 ]
 
 

@@ -62,8 +62,9 @@ def create_ws_app(
         subscription = core.bus.subscribe(maxlen=max(core.bus.queue_size, 2 * len(core.settings.services) + 64))
         limit_send_time(ws)
         try:
+            dropped = subscription.dropped  # before the (large) first message: a loss while it is sent counts
             ws.send(core.monitor.snapshot_text())
-            relay(ws, subscription, core.monitor.snapshot_text)
+            relay(ws, subscription, core.monitor.snapshot_text, dropped)
         finally:
             subscription.close()
 
@@ -113,14 +114,13 @@ class MaskTokens(logging.Filter):
         return True
 
 
-def relay(ws, subscription, snapshot_text) -> None:
+def relay(ws, subscription, snapshot_text, dropped: int = 0) -> None:
     """Forward events until the client or the server goes away; only this thread writes to `ws`.
 
     Sweep messages carry only the views that changed: a client whose queue overflowed (it lost its
     oldest messages) gets the full snapshot instead of the next sweep message, so a view it missed
     the news of is mended by the end of that sweep at the latest.
     """
-    dropped = subscription.dropped
     while ws.connected:
         message = subscription.get(timeout=1.0)
         if message is CLOSED:

@@ -31,6 +31,11 @@ def _object_text(fields: dict, spliced: str, key: str = "services") -> str:
     return "{" + ",".join(parts) + "}"
 
 
+def _older(view: dict, kept: dict) -> bool:
+    """Whether `view` reports an earlier check than `kept` does (ISO times in UTC compare as text)."""
+    return (view.get("last_checked") or "") < (kept.get("last_checked") or "")
+
+
 class LiveViews:
     """Last views, their texts, the fleet tally, and the last full snapshot (dict and text)."""
 
@@ -45,10 +50,13 @@ class LiveViews:
         self._lock = threading.Lock()  # also keeps messages in the order of the state they carry
 
     def _keep(self, view: dict) -> str:
-        """Remember `view` (reusing the text of an equal one); returns its JSON text."""
+        """Remember `view` (reusing the text of an equal one); returns its JSON text.
+
+        A view built before a newer check of its service was kept (a republish racing a sweep's
+        result) is refused: the newer check stands, never an older one put back over it."""
         name = view["name"]
         old = self._views.get(name)
-        if old is not None and (old is view or old == view):
+        if old is not None and (old is view or old == view or _older(view, old)):
             return self._texts[name]
         text = encode(view)
         self._views[name], self._texts[name] = view, text
@@ -88,5 +96,12 @@ class LiveViews:
             return self._snapshot
 
     def snapshot_text(self) -> str:
+        """The last snapshot with every service's latest view (results since that sweep included) and
+        the fleet summary they make: what a new client or a poll must start from, since the next
+        sweep message carries only views that changed since they were last published."""
         with self._lock:
-            return self._snapshot_text
+            if not self._snapshot:
+                return self._snapshot_text
+            names = [view["name"] for view in self._snapshot["services"]]
+            texts = "[" + ",".join(self._texts[name] for name in names) + "]"
+            return _object_text({**self._snapshot, **self._tally.summary()}, texts)

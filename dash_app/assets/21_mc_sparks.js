@@ -51,9 +51,9 @@
     return { t: t, ms: failed ? null : view.latency_ms, s: status, e: view.error || null };
   }
 
-  function push(list, point) {
+  function push(list, point, onlyNewer) {
     var last = list[list.length - 1];
-    if (last && point.t < last.t) return false;
+    if (last && (point.t < last.t || (onlyNewer && point.t === last.t))) return false;
     if (last && point.t === last.t) list[list.length - 1] = point;
     else list.push(point);
     if (list.length > sparks.points) list.splice(0, list.length - sparks.points);
@@ -61,16 +61,18 @@
   }
 
   /* A live result: its check joins the row's points (if the row's history is here or on its way). */
-  sparks.add = function (view) {
+  /* `onlyNewer`: a view from a sweep or snapshot message, not a check's own result: it may add a check
+   * we missed, never restyle one we have (a maintenance flag set since would recolour the past). */
+  sparks.add = function (view, onlyNewer) {
     var point = pointOf(view);
     if (!point) return false;
     if (sparks.data.has(view.name)) {
-      if (push(sparks.data.get(view.name), point)) bump(view.name);
+      if (push(sparks.data.get(view.name), point, onlyNewer)) bump(view.name);
       return true;
     }
     if (sparks.asked.has(view.name) || sparks.everyone) {
       var early = sparks.early.get(view.name) || [];
-      push(early, point);
+      push(early, point, onlyNewer);
       sparks.early.set(view.name, early);
     }
     return false;
@@ -142,6 +144,9 @@
             push(list, p);
           });
           sparks.early.delete(name);
+          // The store gets a sweep's checks when the sweep ends: the row's own latest check may be newer.
+          var latest = MC.table && MC.table.view(name) && pointOf(MC.table.view(name));
+          if (latest) push(list, latest, true);
           sparks.data.set(name, list);
           bump(name);
           loaded.push(name);
@@ -151,9 +156,13 @@
       .catch(function () {
         if (generation !== sparks.generation) return;
         if (!names) sparks.everyone = false;
-        (names || []).forEach(function (name) {
-          sparks.asked.delete(name); // asked again when the row is drawn next
-        });
+        setTimeout(function () {
+          if (generation !== sparks.generation) return;
+          (names || []).forEach(function (name) {
+            sparks.asked.delete(name); // asked again when the row is drawn next, not every frame
+          });
+          if (sparks.onLoaded) sparks.onLoaded([]);
+        }, 5000);
       });
   }
 

@@ -7,7 +7,7 @@
   MC.tell = tell;
   var STATUS_HEX = MC.STATUS_HEX;
   var TOAST_COLOUR = { up: "success", degraded: "warning", down: "danger", pending: "secondary", recovered: "success" };
-  var known = null; // name -> {status, attention} as last seen (null until the first data)
+  var known = null; // Map: name -> {status, attention} as last seen (null until the first data)
   var iconShown = null;
 
   function toastBox() {
@@ -94,11 +94,11 @@
 
   function noteChanges(services, initial) {
     var first = known === null;
-    if (first) known = {};
+    if (first) known = new Map();
     services.forEach(function (s) {
-      var was = known[s.name];
+      var was = known.get(s.name);
       var now = { status: s.status, attention: !!s.needs_attention, maintenance: !!s.maintenance };
-      known[s.name] = now;
+      known.set(s.name, now);
       if (first || initial || !was || s.enabled === false || s.maintenance) return; // announced downtime is not news
       if (isNews(was.status, now.status)) {
         var back = (now.status === "up" || now.status === "degraded") && was.status === "down";

@@ -132,10 +132,11 @@
   /* A whole snapshot (on connect, from the HTTP fallback) or a sweep's delta (only the services
    * that changed): the rows, the sparklines' last points, the fleet head. */
   function applySweep(msg) {
-    if (live.snapshot && msg.type === "snapshot" && msg.time && live.snapshot.time && msg.time < live.snapshot.time) return; // older than what we show
     var services = msg.services || [];
     MC.tell.noteChanges(services, false);
-    services.forEach(MC.sparks.add); // a check we may have missed (the socket was down, a poll)
+    services.forEach(function (view) {
+      MC.sparks.add(view, true); // a check we may have missed (the socket was down, a poll)
+    });
     if (msg.type === "snapshot") MC.table.setServices(services, msg.sweep);
     else {
       services.forEach(MC.table.update);
