@@ -165,21 +165,21 @@ def dashboard(tmp_path):
 
     beta has no recovery action; the others restart through a webhook.
     """
+    services = {name: TestService(name, delay) for name, delay in (("alpha", 0), ("beta", 0), ("gamma-slow", 0.12))}
+    configs = [
+        service_config(services["alpha"], tags=["core"]),
+        service_config(services["beta"], recovery={"action": "none"}),  # nothing to run
+        service_config(services["gamma-slow"], degraded_latency_ms=1000),
+    ]
+    yield from serve_dashboard(tmp_path, services, configs)
+
+
+def serve_dashboard(tmp_path, services: dict[str, TestService], configs: list[dict]):
+    """Yield a Dashboard of `configs` checked every INTERVAL_S, after two sweeps; stop it and `services` after."""
     from config import settings_from_dict
     from dash_app.factory import create_app
 
-    services = {name: TestService(name, delay) for name, delay in (("alpha", 0), ("beta", 0), ("gamma-slow", 0.12))}
-    settings = settings_from_dict(
-        {
-            "services": [
-                service_config(services["alpha"], tags=["core"]),
-                service_config(services["beta"], recovery={"action": "none"}),  # nothing to run
-                service_config(services["gamma-slow"], degraded_latency_ms=1000),
-            ],
-            "interval_s": INTERVAL_S,
-        },
-        "browser test",
-    )
+    settings = settings_from_dict({"services": configs, "interval_s": INTERVAL_S}, "browser test")
     app = create_app(settings, data_dir=tmp_path, start_monitor=True)
     app.serve("127.0.0.1", 0, 0)
     try:

@@ -10,6 +10,7 @@ from tests.browser.conftest import (
     TestService,
     open_page,
     row,
+    serve_dashboard,
     service_config,
     wait_for,
     wait_js,
@@ -116,30 +117,12 @@ def test_a_good_deep_link_still_applies_with_a_bad_neighbour(browser, dashboard)
 @pytest.fixture
 def patient(tmp_path):
     """One service that needs three failed checks before it counts as down (a blip is pending)."""
-    from config import settings_from_dict
-    from dash_app.factory import create_app
-    from tests.browser.conftest import Dashboard
-
     services = {"alpha": TestService("alpha"), "beta": TestService("beta")}
-    settings = settings_from_dict(
-        {
-            "services": [
-                service_config(services["alpha"], failure_threshold=3),
-                service_config(services["beta"], recovery={"action": "none"}),
-            ],
-            "interval_s": INTERVAL_S,
-        },
-        "browser test",
-    )
-    app = create_app(settings, data_dir=tmp_path, start_monitor=True)
-    app.serve("127.0.0.1", 0, 0)
-    try:
-        wait_for(lambda: app.core.monitor.snapshot().get("sweep", 0) >= 2, what="two sweeps")
-        yield Dashboard(app, services, f"http://127.0.0.1:{app.http.port}/", app.ws.port, str(tmp_path))
-    finally:
-        app.stop()
-        for service in services.values():
-            service.stop()
+    configs = [
+        service_config(services["alpha"], failure_threshold=3),
+        service_config(services["beta"], recovery={"action": "none"}),
+    ]
+    yield from serve_dashboard(tmp_path, services, configs)
 
 
 def row_status(page, name: str) -> str:
