@@ -18,6 +18,17 @@ sys.path.insert(0, str(ROOT))
 PORTS_RE = re.compile(r"http://[\d.]+:(\d+)/\s+WebSocket on ws://[\d.]+:(\d+)/ws")
 
 
+def stop_child(proc: subprocess.Popen) -> None:
+    """A child that serves until its stdin closes: close it, then kill it if it lingers."""
+    if proc.stdin:
+        proc.stdin.close()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 class LatencyServer:
     """One threaded loopback server: /d/<ms> answers after ms milliseconds, /hang never answers."""
 
@@ -87,12 +98,7 @@ class LatencyServerProcess:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def close(self) -> None:
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        stop_child(self.proc)
 
 
 FLEET_SERVE = """
@@ -157,13 +163,7 @@ class FleetProcess:
         ]
 
     def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        stop_child(self.proc)
 
 
 def fleet_config(server, count: int, hanging: int = 0, timeout_s: float = 2.0) -> list[dict]:

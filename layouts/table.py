@@ -13,7 +13,6 @@ from layouts import ids
 from layouts.common import FLAGS, STATUS_STYLE, icon
 
 ROW_HEIGHT = 44  # px, every body row (assets/10_mission_control.css: --mc-row-h)
-HEAD_HEIGHT = 40  # px, the header row (--mc-head-h)
 
 # key, header text, classes that hide the column on narrow screens
 COLUMNS: tuple[tuple[str, str, str], ...] = (
