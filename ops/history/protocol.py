@@ -1,0 +1,99 @@
+"""What every history store answers: named queries over check rows, so no view slices a frame itself.
+
+Two implementations hold to it: the embedded JSON-lines store (the default, no server) and the
+PostgreSQL store (several dashboards over one history). tests/contract/ runs one suite against both
+(the Gatus pattern): a query that answers differently in one of them is a failing test.
+
+Conventions every implementation keeps:
+- Times are timezone-aware UTC datetimes; rows come oldest first.
+- A failed check (error is not None) has no latency in any answer: `CheckRow.latency_ms` is what the
+  probe measured (kept for the record), `CheckRow.answered_ms` is what views show and aggregate.
+- Uptime is the share of counted checks that passed; "maintenance" is not counted. Degraded passed.
+- Percentiles are numpy's default ("linear") over answered checks while the window lies within the
+  raw retention, and read from the latency buckets of the rollups beyond it (within one bucket's
+  width, see ops/history/rollup.py LATENCY_EDGES_MS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from ops.history.rows import ChartPoint, CheckRow
+from ops.probes import ProbeResult
+
+
+@runtime_checkable
+class HistoryStore(Protocol):
+    """The history of checks: one append per sweep, named queries for every view."""
+
+    raw_retention: timedelta  # raw checks are kept this long
+    retention: timedelta  # aggregates (and so uptime and charts) this long
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def load(self) -> int:
+        """Open the store (read files / run migrations); return the raw rows it holds."""
+
+    def close(self) -> None:
+        """Flush and release files, connections and threads. Idempotent."""
+
+    def flush(self) -> None:
+        """Make every appended sweep durable (fsync / commit); failures are reported, not raised."""
+
+    def storage_status(self) -> dict:
+        """{"ok", "error", "since", "unsaved_sweeps"}: whether sweeps reach the storage."""
+
+    def __len__(self) -> int:
+        """Raw rows held."""
+
+    # -- writing -------------------------------------------------------------------------------
+    def append(self, ts: datetime, results: Sequence[ProbeResult]) -> None:
+        """Store one sweep (one batched write) and fold it into the rollups. Never raises for a full
+        disk or a lost server: the sweep is held and retried, and storage_status() says so."""
+
+    def retention(self, now: datetime) -> dict[str, int]:
+        """Drop raw rows older than raw_retention and aggregates older than retention;
+        {"raw": rows dropped, "minute": ..., "hour": ...}."""
+
+    # -- reading -------------------------------------------------------------------------------
+    def recent_checks(
+        self,
+        *,
+        service: str | None = None,
+        since: datetime | None = None,
+        sweeps: int | None = None,
+        per_service: int | None = None,
+    ) -> list[CheckRow]:
+        """Raw rows, oldest first: from `since`, of one service, of the last `sweeps` sweeps (a sweep
+        is one timestamp among the rows matched), and/or at most the last `per_service` per service."""
+
+    def spark_points(self, names: Iterable[str], points: int, since: datetime) -> dict[str, list]:
+        """{name: [[epoch ms, answered ms or None, status, error or None], ...]}: the last `points`
+        checks of each named service from `since`, oldest first; every name has an entry."""
+
+    def chart_points(self, service: str, window: timedelta, buckets: int, now: datetime) -> list[ChartPoint]:
+        """At most `buckets` points over [now - window, now]: each raw check while there are no more
+        than `buckets`, else one point per time bucket (mean answered latency, worst status, failed
+        count, last error). Windows beyond the raw retention read the rollups."""
+
+    def uptime(
+        self, windows: Mapping[str, timedelta], now: datetime, service: str | None = None
+    ) -> dict[str, dict[str, float | None]]:
+        """{service: {label: % rounded to 3 places, or None where nothing counted}} for each window."""
+
+    def percentiles(
+        self,
+        windows: Mapping[str, timedelta],
+        now: datetime,
+        qs: Sequence[int] = (50, 95),
+        service: str | None = None,
+    ) -> dict[str, dict[str, float | None]]:
+        """{service: {f"p{q}_{label}": ms rounded to 0.1}} over answered checks. The key "*" holds the
+        whole fleet's (all services' answered checks pooled)."""
+
+    def csv_rows(self, since: datetime | None = None, service: str | None = None) -> Iterator[CheckRow]:
+        """Every raw row from `since` (of one service), oldest first, streamed for an export."""
+
+    def rows_between(self, start: datetime, end: datetime) -> list[CheckRow]:
+        """Raw rows with start <= ts < end, oldest first (a sweep's few rows leaving a window)."""
