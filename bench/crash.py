@@ -28,7 +28,7 @@ import requests
 import websocket
 from common import AppProcess, LatencyServerProcess, env_summary
 
-from ops.history_file import TS_FORMAT
+from ops.history.embedded_file import TS_FORMAT
 
 HEALTHY, FAILING = 16, 4
 INTERVAL_S = 0.5

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from common import ROOT  # noqa: F401 - puts the project on sys.path
 
-from ops.history_file import encode_sweep
+from ops.history.embedded_file import encode_sweep
 
 
 def write_history(path: Path, services: list[str], days: float, interval_s: float = 40.0, seed: int = 1) -> int:

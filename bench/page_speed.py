@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 from common import LatencyServer  # noqa: E402 - the bench fleet's one loopback server
 
-from ops.history_file import encode_sweep  # noqa: E402
+from ops.history.embedded_file import encode_sweep  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-import pandas as pd
-
-from callbacks.common import local_ms, wall_ms
+from callbacks.common import iso_local, local_ms, wall_ms
 from layouts.common import STATUS_HEX, status_text
-from ops.fleet import SEVERITY, severity
+from ops.fleet import SEVERITY
+from ops.history.rows import ChartPoint
 from ops.stats import UPTIME_WINDOWS
 
 WINDOWS: dict[str, timedelta] = dict(UPTIME_WINDOWS)  # "1h", "24h", "7d"
 MAX_POINTS = 1000  # per trace: 7 days at 40 s would be 15 000 SVG points
-# Worst wins in a bucket, by the one severity order (ops/fleet.py); a bigger rank is worse.
-RANK = {status: len(SEVERITY) - severity(status) for status in SEVERITY if status != "disabled"}
+# The timeline's statuses, worst first by the one severity order (ops/fleet.py), by which the store's
+# chart_points also picks the worst status of a bucket.
+TIMELINE = tuple(status for status in SEVERITY if status != "disabled")
 GRID = "rgba(128,128,128,0.22)"
 
 
@@ -22,41 +22,17 @@ def window_span(window: str | None) -> timedelta:
     return WINDOWS.get(window or "1h", WINDOWS["1h"])
 
 
-def downsample(frame: pd.DataFrame, span: timedelta, max_points: int = MAX_POINTS) -> pd.DataFrame:
-    """At most `max_points` rows: ts, latency_ms (mean of answered checks), status (worst), failed, error."""
-    frame = frame[["ts", "latency_ms", "status", "error"]].copy()
-    frame["status"] = frame["status"].astype(str)
-    answered = frame["error"].isna()
-    frame["failed"] = (~answered).astype(int)
-    frame["latency_ms"] = frame["latency_ms"].where(answered)
-    frame["error"] = frame["error"].astype(object).where(~answered, None)
-    if len(frame) <= max_points:
-        return frame.reset_index(drop=True)
-    step = max(int(span.total_seconds() / max_points), 1)
-    frame["bucket"] = frame["ts"].dt.floor(f"{step}s")
-    frame["rank"] = frame["status"].map(RANK).fillna(RANK["pending"])
-    grouped = frame.groupby("bucket", sort=True)
-    out = pd.DataFrame(
-        {
-            "ts": grouped["ts"].first(),
-            "latency_ms": grouped["latency_ms"].mean(),
-            "status": grouped["rank"].max().map({v: k for k, v in RANK.items()}),
-            "failed": grouped["failed"].sum(),
-            "error": grouped["error"].last(),
-        }
-    )
-    return out.reset_index(drop=True)
+def chart_points(store, name: str, window: str | None, now: datetime) -> list[ChartPoint]:
+    """The points of one service's chart: each check, or MAX_POINTS time buckets over a long window."""
+    return store.chart_points(name, window_span(window), MAX_POINTS, now)
 
 
-def iso_stamps(ts: pd.Series, tz: tzinfo) -> list[str]:
+def iso_stamps(stamps: list[datetime], tz: tzinfo) -> list[str]:
     """Each moment as local ISO 8601 with its offset ("2026-12-02T18:17:55+09:00"), as iso_local writes it.
 
     The chart's x values are wall-clock numbers without a zone, so a hover label that says which zone
     it is in must carry the text itself."""
-    if ts.empty:
-        return []
-    text = ts.dt.tz_convert(tz).dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    return text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True).tolist()
+    return [iso_local(moment, tz) for moment in stamps]
 
 
 def status_runs(stamps: list[int], statuses: list[str], end: int) -> list[tuple[str, int, int]]:
@@ -77,7 +53,7 @@ def _timeline_traces(runs: list[tuple[str, int, int]], iso_at: dict[int, str]) -
     """One horizontal bar trace per status on the lower axis (a Gantt of the window); `iso_at` names
     each point's moment with its offset for the hover."""
     traces = []
-    for status in RANK:
+    for status in TIMELINE:
         mine = [(start, stop) for s, start, stop in runs if s == status]
         if not mine:
             continue
@@ -134,7 +110,7 @@ def window_anchor(span: timedelta, now: datetime, tz: tzinfo) -> dict:
 
 def detail_figure(
     name: str,
-    points: pd.DataFrame,
+    points: list[ChartPoint],
     window: str,
     now: datetime,
     tz: tzinfo,
@@ -143,14 +119,16 @@ def detail_figure(
 ) -> dict:
     """Latency line, failed checks, status timeline; x zoomable with a range slider, zoom kept on updates."""
     span = window_span(window)
-    x = local_ms(points["ts"], tz) if len(points) else []
-    stamps = iso_stamps(points["ts"], tz) if len(points) else []
-    statuses = points["status"].astype(str).tolist() if len(points) else []
-    latency = [None if pd.isna(v) else round(float(v), 1) for v in points["latency_ms"]] if len(points) else []
-    failed_at = [i for i, n in enumerate(points["failed"].tolist()) if n] if len(points) else []
+    moments = [p.ts for p in points]
+    x = local_ms(moments, tz)
+    stamps = iso_stamps(moments, tz)
+    statuses = [p.status for p in points]
+    latency = [None if p.latency_ms is None else round(p.latency_ms, 1) for p in points]
+    failed_at = [i for i, p in enumerate(points) if p.failed]
     end = wall_ms(now, tz)
     # A bucket of the downsampled chart is one "interval" too: a gap is two of the larger missing.
-    gap_ms = 2000 * max(interval_s, span.total_seconds() / MAX_POINTS if len(x) >= MAX_POINTS else 0)
+    bucketed = any(p.checks > 1 for p in points)
+    gap_ms = 2000 * max(interval_s, span.total_seconds() / MAX_POINTS if bucketed else 0)
     line_x, (line_y, line_status, line_iso) = with_gaps(x, [latency, statuses, stamps], gap_ms, [None, "pending", ""])
     data = [
         {
@@ -171,7 +149,7 @@ def detail_figure(
             "name": "failed",
             "x": [x[i] for i in failed_at],
             "y": [0] * len(failed_at),
-            "customdata": [[stamps[i], str(points["error"].iloc[i] or "failed")] for i in failed_at],
+            "customdata": [[stamps[i], points[i].error or "failed"] for i in failed_at],
             "marker": {"symbol": "x", "size": 8, "color": STATUS_HEX["down"]},
             "cliponaxis": False,
             "hovertemplate": "%{customdata[0]} · FAILED · %{customdata[1]}<extra></extra>",

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import pandas as pd
 
 log = logging.getLogger(__name__)
 
 TZ_COOKIE = "mc_tz"  # set by the inline script in the page head (dash_app/dashboard.py)
+WALL_EPOCH = datetime(1970, 1, 1)
+MS = timedelta(milliseconds=1)
 
 
 def zone(name: str | None) -> tzinfo:
@@ -63,18 +63,14 @@ def iso_local(value: str | datetime | None, tz: tzinfo) -> str:
     return "" if moment is None else moment.astimezone(tz).isoformat(timespec="seconds")
 
 
-def local_ms(ts: pd.Series, tz: tzinfo) -> list[int]:
-    """UTC timestamps as epoch milliseconds of the local wall clock (plotly draws dates without zones)."""
-    if ts.empty:
-        return []
-    wall = ts.dt.tz_convert(tz).dt.tz_localize(None)
-    return (wall.astype("datetime64[ms]").astype("int64")).tolist()
+def local_ms(stamps: list[datetime], tz: tzinfo) -> list[int]:
+    """UTC moments as epoch milliseconds of the local wall clock (plotly draws dates without zones)."""
+    return [wall_ms(moment, tz) for moment in stamps]
 
 
 def wall_ms(moment: datetime, tz: tzinfo) -> int:
-    """One moment as local-wall-clock epoch milliseconds (same scale as local_ms)."""
-    local = moment.astimezone(tz).replace(tzinfo=None)
-    return int((local - datetime(1970, 1, 1)).total_seconds() * 1000)
+    """One moment as local-wall-clock epoch milliseconds (whole ones, rounded down)."""
+    return (moment.astimezone(tz).replace(tzinfo=None) - WALL_EPOCH) // MS
 
 
 def error_text(exc: BaseException) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta, tzinfo
 
-import pandas as pd
 from dash import ClientsideFunction, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.charts import detail_figure, downsample, window_span
+from callbacks.charts import chart_points, detail_figure
 from callbacks.common import clock, iso_local, request_tz
 from callbacks.recovery import log_views
 from layouts import ids
@@ -22,6 +21,7 @@ from layouts.details import (
     recent_checks,
     recovery_history,
 )
+from ops.history.rows import CheckRow
 
 log = logging.getLogger(__name__)
 
@@ -72,21 +72,16 @@ def probe_items(service, view: dict, interval_s: float, tz: tzinfo) -> list[tupl
     return items
 
 
-def check_rows(frame: pd.DataFrame, tz: tzinfo, limit: int = RECENT_CHECKS) -> list[dict]:
+def check_rows(checks: list[CheckRow], tz: tzinfo, limit: int = RECENT_CHECKS) -> list[dict]:
     """The last `limit` checks of one service, newest first."""
     rows = []
-    for ts, status, latency, http_status, error in (
-        frame.tail(limit)[["ts", "status", "latency_ms", "http_status", "error"]].iloc[::-1].itertuples(index=False)
-    ):
+    for check in reversed(checks[-limit:]):
         rows.append(
             {
-                "key": ts.isoformat(),
-                "time_text": clock(ts.to_pydatetime(), tz),
-                "time_iso": iso_local(ts.to_pydatetime(), tz),
-                "status": str(status),
-                "latency_ms": None if pd.isna(latency) or not pd.isna(error) else float(latency),  # failed: no latency
-                "http_status": None if pd.isna(http_status) else int(http_status),
-                "error": None if pd.isna(error) else str(error),
+                **check.as_dict(),  # a failed check has no latency
+                "key": check.ts.isoformat(),
+                "time_text": clock(check.ts, tz),
+                "time_iso": iso_local(check.ts, tz),
             }
         )
     return rows
@@ -94,9 +89,8 @@ def check_rows(frame: pd.DataFrame, tz: tzinfo, limit: int = RECENT_CHECKS) -> l
 
 def chart_for(core, name: str, window: str, tz: tzinfo, sweep: int | None) -> dict:
     now = datetime.now(UTC)
-    span = window_span(window)
-    frame = core.store.frame(since=now - span, service=name)
-    return detail_figure(name, downsample(frame, span), window, now, tz, sweep, core.monitor.interval)
+    points = chart_points(core.store, name, window, now)
+    return detail_figure(name, points, window, now, tz, sweep, core.monitor.interval)
 
 
 def data_patch(figure: dict) -> Patch:
@@ -111,9 +105,10 @@ def data_patch(figure: dict) -> Patch:
     return patch
 
 
-def recent_frame(core, name: str) -> pd.DataFrame:
+def last_checks(core, name: str) -> list[CheckRow]:
+    """The service's last RECENT_CHECKS checks, if they are recent (a late sweep or two is no gap)."""
     since = datetime.now(UTC) - timedelta(seconds=max(core.settings.interval_s, 0.2) * RECENT_CHECKS * 3 + 60)
-    return core.store.frame(since=since, service=name)
+    return core.store.recent_checks(service=name, since=since, per_service=RECENT_CHECKS)
 
 
 def register_callbacks(app, core) -> None:
@@ -194,7 +189,7 @@ def register_callbacks(app, core) -> None:
             details_title(name, view.get("status", "pending"), view),
             last_error(view.get("error") or view.get("last_error"), bool(view.get("error"))),
             probe_info(probe_items(service, view, core.monitor.interval, tz)),
-            recent_checks(check_rows(recent_frame(core, name), tz)),
+            recent_checks(check_rows(last_checks(core, name), tz)),
             recovery_history(log_views(core, tz, service=name, limit=10)),
             maintenance_label(bool(view.get("maintenance"))),
             read_only,

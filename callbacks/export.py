@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pandas as pd
 from dash import Input, Output, State, dcc
 from dash.exceptions import PreventUpdate
 
 from callbacks.charts import window_span
 from layouts import ids
-from ops.history_query import history_csv
-
-
-def export_frame(store, service: str | None, window: str | None, now: datetime) -> pd.DataFrame:
-    """The history rows of `service` (None: all) in the window ending now."""
-    return store.frame(since=now - window_span(window), service=service)
+from ops.history.export import csv_text
+from ops.history.protocol import HistoryStore
 
 
 def export_filename(service: str | None, window: str | None, now: datetime) -> str:
@@ -23,10 +18,10 @@ def export_filename(service: str | None, window: str | None, now: datetime) -> s
     return f"health-history_{scope}_{window or '1h'}_{now:%Y%m%dT%H%M%SZ}.csv"
 
 
-def csv_download(store, service: str | None, window: str | None, now: datetime | None = None) -> dict:
-    """What dcc.Download needs: the CSV text (ops.history_query's format) and a file name."""
+def csv_download(store: HistoryStore, service: str | None, window: str | None, now: datetime | None = None) -> dict:
+    """What dcc.Download needs: the CSV text of `service` (None: all) over the window, and a file name."""
     now = now or datetime.now(UTC)
-    text = history_csv(export_frame(store, service, window, now))
+    text = csv_text(store.csv_rows(since=now - window_span(window), service=service))
     return dcc.send_string(text, export_filename(service, window, now), type="text/csv")
 
 

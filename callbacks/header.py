@@ -93,8 +93,7 @@ def register_callbacks(app, core) -> None:
     )
     app.clientside_callback(
         ClientsideFunction("mc", "sweepClock"),
-        Output(ids.SWEEP_CLOCK, "children"),
-        Input(ids.CLOCK_TIMER, "n_intervals"),
+        Output(ids.SWEEP_CLOCK, "title"),  # written by the browser itself (no_update here)
         Input(ids.CLOCK, "data"),
     )
     app.clientside_callback(

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 from dash import Input, Output
 
 from callbacks.common import parse_iso
 from layouts import ids
 from layouts.cards import summary_cards
 from ops.fleet import COUNTED
+from ops.history.protocol import HistoryStore
 
 ENTRY_TIME_KEYS = ("time", "ts", "started_at")
+LAST_HOUR = {"1h": timedelta(hours=1)}
 
 
-def p95_latency(frame: pd.DataFrame) -> float | None:
-    """p95 of the answered checks in `frame`, in ms."""
-    if frame.empty:
-        return None
-    answered = frame.loc[frame["error"].isna(), "latency_ms"].dropna()
-    return None if answered.empty else round(float(answered.quantile(0.95)), 1)
+def fleet_p95(store: HistoryStore, now: datetime) -> float | None:
+    """p95 of every service's answered checks of the last hour, in ms (the store's fleet key "*")."""
+    return store.percentiles(LAST_HOUR, now, qs=(95,))["*"]["p95_1h"]
 
 
 def entry_time(entry: dict) -> datetime | None:
@@ -36,7 +34,7 @@ def recoveries_since(entries: list[dict], since: datetime) -> int:
     return sum(1 for e in entries if e.get("outcome") != "skipped" and (entry_time(e) or since) > since)
 
 
-def summary_from(snapshot: dict, frame_1h: pd.DataFrame, entries: list[dict] | None, now: datetime) -> dict:
+def summary_from(snapshot: dict, p95_1h: float | None, entries: list[dict] | None, now: datetime) -> dict:
     """Everything the cards show. The fleet's figures are the server's one fleet rule (ops/fleet.py):
     its counts and overall, never a sum of our own (a degraded or pending service is not "up")."""
     services = [s for s in snapshot.get("services", []) if s.get("enabled", True)]
@@ -50,7 +48,7 @@ def summary_from(snapshot: dict, frame_1h: pd.DataFrame, entries: list[dict] | N
         "overall": snapshot.get("overall") or "pending",
         "counts": counts,
         "uptime_24h": round(sum(uptimes) / len(uptimes), 3) if uptimes else None,
-        "p95_1h": p95_latency(frame_1h),
+        "p95_1h": p95_1h,
         "recoveries_24h": None if entries is None else recoveries_since(entries, now - timedelta(hours=24)),
         "recoveries_note": "attempts logged" if entries is not None else "log unavailable",
         "cpu": system.get("cpu_percent"),
@@ -65,7 +63,7 @@ def summary_from(snapshot: dict, frame_1h: pd.DataFrame, entries: list[dict] | N
 def core_summary(core, snapshot: dict) -> dict:
     now = datetime.now(UTC)
     entries = core.recovery_log.recent(limit=5000)
-    return summary_from(snapshot, core.store.frame(since=now - timedelta(hours=1)), entries, now)
+    return summary_from(snapshot, fleet_p95(core.store, now), entries, now)
 
 
 def register_callbacks(app, core) -> None:

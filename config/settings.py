@@ -7,7 +7,7 @@ import re
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from config.auth import AuthSettings
 from config.notifications import NotificationSettings
@@ -247,6 +247,64 @@ class RecoveryPolicy(Strict):
     log_path: str | None = None
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def postgres_url_problem(url: str) -> str | None:
+    """Why `url` is no libpq URL the history store can use, or None; never repeats the URL (a password)."""
+    if not url.startswith(POSTGRES_SCHEMES):
+        return "must be a postgresql:// URL"
+    try:
+        urlsplit(url).port  # noqa: B018 - raises on a port that is no number or out of range
+    except ValueError:
+        return "is not a valid postgresql:// URL (check the port)"
+    return None
+
+
+class StorageSettings(Strict):
+    """Where the history is kept: the embedded files (default) or a PostgreSQL database."""
+
+    url: str | None = None  # postgresql://user:password@host:5432/db (prefer url_env: no password in the file)
+    url_env: str | None = None  # the environment variable holding that URL, e.g. DATABASE_URL
+    raw_retention_h: float = Field(default=48.0, gt=0, le=24 * 3650)  # raw checks; rollups keep retention_days
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        problem = None if value is None else postgres_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("url_env")
+    @classmethod
+    def _url_in_environment(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
+        if not ENV_NAME_RE.match(name):
+            raise ValueError("must be an environment variable name (letters, digits, '_'; not starting with a digit)")
+        value = os.environ.get(name, "").strip()
+        if not value:
+            raise ValueError(f"environment variable {name} is not set (it must hold a postgresql:// URL)")
+        problem = postgres_url_problem(value)
+        if problem:
+            raise ValueError(f"environment variable {name} {problem}")
+        return name
+
+    @model_validator(mode="after")
+    def _one_source(self) -> StorageSettings:
+        if self.url and self.url_env:
+            raise ValueError("set 'url' or 'url_env', not both")
+        return self
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL URL to keep the history in, or None for the embedded store."""
+        if self.url_env:
+            return os.environ.get(self.url_env, "").strip() or None
+        return self.url
+
+
 class Settings(Strict):
     """The whole configuration file."""
 
@@ -254,6 +312,7 @@ class Settings(Strict):
     thresholds: Thresholds = Thresholds()
     interval_s: float = Field(default=40.0, ge=0.2, le=86400)
     retention_days: float = Field(default=7.0, gt=0, le=3650)
+    storage: StorageSettings = StorageSettings()
     # "auto" or a number; after validation always the number of probe threads (see `_size_probes`).
     max_concurrency: int | Literal["auto"] = "auto"
     recovery: RecoveryPolicy = RecoveryPolicy()
@@ -289,6 +348,16 @@ class Settings(Strict):
             enabled = sum(1 for s in self.services if s.enabled)
             object.__setattr__(self, "max_concurrency", max(MIN_AUTO_CONCURRENCY, min(MAX_CONCURRENCY, enabled)))
         return self
+
+    @field_validator("storage")
+    @classmethod
+    def _raw_within_retention(cls, storage: StorageSettings, info: ValidationInfo) -> StorageSettings:
+        days = info.data.get("retention_days")  # absent when it was invalid itself (reported already)
+        if days is not None and storage.raw_retention_h > days * 24:
+            raise ValueError(
+                f"raw_retention_h ({storage.raw_retention_h:g}) must not exceed retention_days in hours ({days * 24:g})"
+            )
+        return storage
 
     @model_validator(mode="after")
     def _routes_name_services(self) -> Settings:

@@ -16,7 +16,8 @@ from dash_app.params import (
     time_param,
 )
 from ops.core import Core
-from ops.history_query import history_csv, last_sweeps, sweeps_as_records
+from ops.history.export import csv_text, sweeps_of
+from ops.history.rows import CheckRow
 from ops.recovery import RecoveryConflict
 
 
@@ -24,13 +25,13 @@ def _json_text(text: str, status: int = 200) -> Response:
     return Response(text, status=status, mimetype="application/json")
 
 
-def _history_frame(core: Core):
+def _history_rows(core: Core) -> list[CheckRow]:
     """The history rows the query parameters ask for (shared by JSON and CSV)."""
     service = service_param(core.service_names())
     since = time_param("since")
     default = None if since is not None else DEFAULT_SWEEPS  # a time window alone means all of it
     limit = int_param("limit", default, 1, MAX_ROWS_LIMIT)
-    return last_sweeps(core.store.frame(since=since, service=service), limit)
+    return core.store.recent_checks(service=service, since=since, sweeps=limit)
 
 
 def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
@@ -43,12 +44,12 @@ def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
 
     @api.get("/history")
     def history() -> Response:
-        sweeps = sweeps_as_records(_history_frame(core))
+        sweeps = sweeps_of(_history_rows(core))
         return jsonify({"count": len(sweeps), "history": sweeps})
 
     @api.get("/history.csv")
     def history_as_csv() -> Response:
-        response = Response(history_csv(_history_frame(core)), mimetype="text/csv")
+        response = Response(csv_text(_history_rows(core)), mimetype="text/csv")
         response.headers["Content-Disposition"] = 'attachment; filename="health_history.csv"'
         return response
 
@@ -69,7 +70,7 @@ def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
 
     @api.get("/loop-status")
     def loop_status() -> Response:
-        return jsonify(core.monitor.loop_status())
+        return jsonify({**core.monitor.loop_status(), **core.leader_status()})
 
     @api.post("/health-check")
     def health_check() -> Response:
@@ -111,6 +112,18 @@ def core_recover(core: Core, name: str, force: bool) -> Response:
     return jsonify(entry), 202
 
 
+def _leader_only(core: Core) -> None:
+    """A follower changes no recovery state: 409 naming the leader, whose engine is the one that acts.
+
+    Not forwarded: a follower knows the leader's id, not an address the client may reach (port 0,
+    another host, the client's own credentials), and a leader that just died would turn a clear
+    409 into a hanging proxy. The client (or a load balancer) retries against the leader."""
+    if not core.leadership.is_leader:
+        leader = core.leadership.leader()
+        detail = {"reason": "not_leader", "leader": leader}
+        raise ApiError(409, "this dashboard follows; send recovery changes to the leader", detail)
+
+
 def _known_service(core: Core, name: str) -> None:
     if name not in core.service_names():
         raise ApiError(404, "unknown service", {"service": name})
@@ -141,6 +154,7 @@ def recovery_routes(api: Blueprint, core: Core) -> None:
     @api.post("/recovery/auto")
     def recovery_auto() -> Response:
         body = json_body()
+        _leader_only(core)
         enabled = _bool_field(body, "enabled")
         name = body.get("service")
         if name is not None and not isinstance(name, str):
@@ -158,6 +172,7 @@ def recovery_routes(api: Blueprint, core: Core) -> None:
     def maintenance(name: str) -> Response:
         _known_service(core, name)
         body = json_body()
+        _leader_only(core)
         enabled = _bool_field(body, "enabled")
         return jsonify(core.recovery.set_maintenance(name, enabled, _duration_field(body)))
 
@@ -165,4 +180,5 @@ def recovery_routes(api: Blueprint, core: Core) -> None:
     def reset_recovery(name: str) -> Response:
         _known_service(core, name)
         json_body()  # a malformed body is still a 400
+        _leader_only(core)
         return jsonify(core.recovery.reset(name))

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from config import ConfigError, Settings, load_settings, settings_from_dict
 from config.auth import AuthSettings
+from config.settings import postgres_url_problem
 from dash_app.logs import json_file_handler
 
 log = logging.getLogger("dash_app")
@@ -55,6 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"where history, recovery log, state and log file live (default data/, with --demo {DEMO_DATA_DIR}/)",
     )
     parser.add_argument(
+        "--store",
+        metavar="postgresql://...",
+        help="keep history and recovery log in this PostgreSQL database (overrides the config's storage)",
+    )
+    parser.add_argument(
         "--insecure", action="store_true", help="allow a non-loopback --host without any auth configured (not advised)"
     )
     args = parser.parse_args(argv)
@@ -63,6 +69,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be 0..65535")
     if args.interval is not None and not 0.2 <= args.interval <= 86400:
         parser.error("--interval must be between 0.2 and 86400 seconds")
+    problem = None if args.store is None else postgres_url_problem(args.store)
+    if problem:
+        parser.error(f"--store {problem}")  # never echo the URL: it may hold a password
     return args
 
 
@@ -82,7 +91,8 @@ def load(args: argparse.Namespace, demo) -> Settings:
         config = args.config or os.environ.get("HEALTH_CONFIG_PATH")
         if config:  # the demo replaces the services only: auth, thresholds and policy still apply
             # ... but not the deployment's recovery log: the demo's attempts stay in the demo's data dir.
-            demo_owned = {"services": True, "interval_s": True, "recovery": {"log_path"}}
+            # Nor its history database (a config's `storage`): --store names one for the demo on purpose.
+            demo_owned = {"services": True, "interval_s": True, "recovery": {"log_path"}, "storage": True}
             kept = load_settings(config).model_dump(exclude=demo_owned, exclude_defaults=True)
             data = {**kept, **data}
         settings = settings_from_dict(data, "demo fleet")
@@ -90,6 +100,9 @@ def load(args: argparse.Namespace, demo) -> Settings:
         settings = load_settings(args.config or os.environ.get("HEALTH_CONFIG_PATH") or None)
     if args.interval is not None:
         settings = settings.model_copy(update={"interval_s": args.interval})
+    if args.store is not None:
+        storage = settings.storage.model_copy(update={"url": args.store, "url_env": None})
+        settings = settings.model_copy(update={"storage": storage})
     key = os.environ.get("DASHBOARD_API_KEY")
     if key:
         auth = settings.auth.model_dump() | {"api_key": key}

@@ -103,7 +103,10 @@ def create_app(
     start_monitor: bool = True,
     demo=None,
 ) -> MissionControl:
-    """Build everything for `settings`; the monitor loop runs unless start_monitor is False."""
+    """Build everything for `settings`; the monitor loop runs unless start_monitor is False.
+
+    With a PostgreSQL history (the config's storage section) several dashboards share it: one leads
+    (probes, recovers), the others follow (ops/core.py, ops/leader.py, ops/live_relay.py)."""
     core = Core(settings, data_dir, history_path, demo=demo)
     core.start(run_loop=start_monitor)
     return MissionControl(core)

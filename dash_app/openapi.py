@@ -44,7 +44,7 @@ ERROR_RESPONSES = {
     405: ("MethodNotAllowed", "the path exists, the method does not: `Allow` lists the methods"),
     401: ("Unauthorized", "auth is configured and the request has no valid key or session"),
     403: ("Forbidden", "a session request without its CSRF token"),
-    409: ("Conflict", "a recovery cannot start now; `detail.reason` says why"),
+    409: ("Conflict", "a recovery cannot start now, or this dashboard follows (`not_leader`): `detail.reason`"),
     413: ("PayloadTooLarge", "the body is over the server's limit"),
     429: ("TooManyRequests", "over the rate limit for state-changing requests; see `Retry-After`"),
 }
@@ -204,6 +204,16 @@ SCHEMAS = {
             "sweeps": {"type": "integer", "minimum": 0},
             "errors": {"type": "integer", "minimum": 0},
             "sweep_in_progress": {"type": "boolean"},
+            "leader": {
+                **obj({"id": {"type": "string"}, "since": ISO_TIME, "is_me": {"type": "boolean"}}),
+                "nullable": True,
+                "description": "the dashboard that probes and recovers; null while none is known",
+            },
+            "role": {
+                "type": "string",
+                "enum": ["leader", "follower", "single"],
+                "description": "single: no shared PostgreSQL; follower: shows what the leader relays",
+            },
         }
     ),
     "Info": obj(
@@ -378,7 +388,7 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
                         "the overview, or the one service's status",
                         {"oneOf": [ref("RecoveryOverview"), ref("RecoveryStatus")]},
                     ),
-                    **errors(400, 404, 413),
+                    **errors(400, 404, 409, 413),
                 },
                 requestBody=_body(
                     obj({"enabled": {"type": "boolean"}, "service": nullable("string")}, required=("enabled",))
@@ -394,7 +404,7 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
             "parameters": [SERVICE_PATH],
             "post": _op(
                 "Maintenance on (optionally for duration_s) or off",
-                {"200": status, **errors(400, 404, 413)},
+                {"200": status, **errors(400, 404, 409, 413)},
                 requestBody=_body(
                     obj(
                         {
@@ -412,7 +422,7 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
             "parameters": [SERVICE_PATH],
             "post": _op(
                 "Close the circuit, forget attempts and backoff",
-                {"200": status, **errors(400, 404, 413)},
+                {"200": status, **errors(400, 404, 409, 413)},
                 requestBody=ANY_OBJECT,
             ),
         },

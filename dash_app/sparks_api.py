@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from dash_app.errors import ApiError
 from dash_app.params import int_param
 from ops.core import Core
-from ops.recent_checks import MAX_POINTS, SPARK_POINTS, recent_checks, spark_since
+from ops.recent_checks import MAX_POINTS, SPARK_POINTS, spark_since
 
 MAX_SERVICES = 1000  # per request: the page asks for the rows in view, a few dozen at a time
 
@@ -28,13 +28,13 @@ def sparks_blueprint(core: Core) -> Blueprint:
             raise ApiError(404, "unknown service", {"service": unknown[:20]})
         points = int_param("points", SPARK_POINTS, 1, MAX_POINTS)
         interval_s = core.settings.interval_s
-        frame = core.store.frame(since=spark_since(interval_s, datetime.now(UTC), points))
+        since = spark_since(interval_s, datetime.now(UTC), points)
         return jsonify(
             {
                 "interval_s": interval_s,
                 "points": points,
                 "fields": ["t_ms", "latency_ms", "status", "error"],
-                "services": recent_checks(frame, names, points),
+                "services": core.store.spark_points(names, points, since),
             }
         )
 

@@ -21,7 +21,6 @@ BOOT = "mc-boot"  # a dummy whose initial callback starts the live connection on
 # -- header ---------------------------------------------------------------------------------------
 OVERALL = "mc-overall"
 SWEEP_CLOCK = "mc-sweep-clock"
-CLOCK_TIMER = "mc-clock-timer"
 CONNECTION = "mc-connection"
 CHECK_NOW = "mc-check-now"
 THEME_SWITCH = "mc-theme-switch"

@@ -104,7 +104,6 @@ def stores(view: dict) -> list:
         dcc.Store(id=ids.BOOT, data=0),
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.URL_SYNC, data=0),
-        dcc.Interval(id=ids.CLOCK_TIMER, interval=1000),
         dcc.Download(id=ids.DOWNLOAD),
     ]
 

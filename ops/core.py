@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from config.settings import Settings
 from ops.events import EventBus
+from ops.history.open import open_recovery_log, open_store
+from ops.history.protocol import HistoryStore
+from ops.leader import Leadership, SoleLeader
+from ops.live_relay import LiveRelay
 from ops.monitor import Monitor
 from ops.notify import Notifier
 from ops.probes import Prober
 from ops.recovery import RecoveryEngine
-from ops.recovery_log import RecoveryLog
-from ops.store import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -23,18 +24,21 @@ class Core:
     """Settings, history, live state, event bus and recovery log of one running dashboard."""
 
     def __init__(
-        self, settings: Settings, data_dir: str | Path, history_path: str | Path | None = None, demo=None
+        self,
+        settings: Settings,
+        data_dir: str | Path,
+        history_path: str | Path | None = None,
+        demo=None,
     ) -> None:
         self.settings = settings
         self.demo = demo  # the embedded DemoFleet when started with --demo (its services can be restarted)
         self.data_dir = Path(data_dir)
         self.history_path = Path(history_path) if history_path else self.data_dir / "health_history.json"
         self.bus = EventBus()
-        self.store = HistoryStore(self.history_path, timedelta(days=settings.retention_days))
+        self.store: HistoryStore = open_store(settings, self.data_dir, self.history_path)
         self.prober = Prober()  # every outbound check, the monitor's and verification's alike
         self.monitor = Monitor(settings, self.store, self.bus, self.data_dir, prober=self.prober)
-        log_path = settings.recovery.log_path or self.data_dir / "recovery_log.jsonl"
-        self.recovery_log = RecoveryLog(log_path)
+        self.recovery_log = open_recovery_log(settings, self.data_dir)  # shared with the history's database
         self.recovery = RecoveryEngine(
             settings,
             self.monitor,
@@ -53,7 +57,34 @@ class Core:
         # Then notifications: an append to the notifier's inbox; Apprise sends on its own threads.
         self.notifier = Notifier(settings, self.bus, self.data_dir)
         self.monitor.result_listeners.append(self.notifier.on_result)
+        self._lead_or_follow(settings.storage.database_url)
         self.started_at = time.time()
+
+    def _lead_or_follow(self, shared_url: str | None) -> None:
+        """Several dashboards over one PostgreSQL (`shared_url`): one leader probes and recovers, the
+        others show what it relays (ops/leader.py, ops/live_relay.py). Alone: always the leader."""
+        self.relay = None
+        if shared_url is None:
+            self.leadership = SoleLeader()
+            return
+        self.leadership = Leadership(shared_url, self.settings.interval_s, on_gain=self._lead, on_loss=self._follow)
+        self.monitor.leading = self.recovery.leading = lambda: self.leadership.is_leader
+        self.recovery.who_leads = self.leadership.leader
+        self.relay = LiveRelay(shared_url, self.monitor, self.bus, self.leadership)
+
+    def _lead(self) -> None:
+        """Leadership gained: the live state from the shared history, the old leader's attempts ended."""
+        self.monitor.restore()
+        self.recovery.interrupt_orphans("the leading dashboard was lost during the attempt")
+        self.monitor.trigger_sweep()
+
+    def _follow(self) -> None:
+        """Leadership lost (probing has already stopped: the gates read is_leader): end our attempts."""
+        self.recovery.cancel_running()
+
+    def leader_status(self) -> dict:
+        """Who probes, for GET /api/loop-status: {"leader": {"id", "since", "is_me"} or None, "role"}."""
+        return {"leader": self.leadership.leader(), "role": self.leadership.role()}
 
     def start(self, run_loop: bool = True) -> None:
         """Load what was saved, make the first snapshot, and (normally) start the loop."""
@@ -63,6 +94,9 @@ class Core:
         self.recovery.start()  # before the first snapshot, so it shows saved maintenance/circuits
         self.notifier.start()
         self.monitor.restore()
+        if self.relay is not None:
+            self.relay.start()
+        self.leadership.start()  # a leader's first sweep waits for the loop (run_loop, or cli's start)
         if run_loop:
             self.monitor.start()
 
@@ -70,6 +104,9 @@ class Core:
         """Stop recoveries and the loop, flush and close the history, release every listener."""
         self.recovery.stop()  # first: no attempt may start from the last sweep
         self.monitor.stop()
+        self.leadership.stop()  # after the loop: the next leader starts once ours has ended
+        if self.relay is not None:
+            self.relay.stop()
         self.notifier.stop()  # after the loop: its last results are in the inbox (unsent ones are logged)
         self.prober.close()
         self.store.close()

@@ -1,12 +1,12 @@
 """Uptime and latency figures kept up to date check by check, from the same rows the history holds.
 
-ops/stats.py computes them from the whole frame; at 1,000 services that is a scan of every row of
-the last 7 days per sweep. Here each window keeps running counts and a sorted array of latencies
-per service: a new check is added as it is recorded, and at the end of a sweep the rows that left a
-window are read back from the store (`HistoryStore.between`, a few rows) and taken out. The figures
-are the same numbers ops/stats.py gives for the same rows (tests/unit/test_figures.py holds them to
-it). When the store drops rows by itself (retention), or the clock steps back, it starts over from
-the frame.
+The store can compute them over a window (`HistoryStore.uptime`, `percentiles`), but at 1,000
+services that is a scan of every row of the last 7 days per sweep. Here each window keeps running
+counts and a sorted array of latencies per service: a new check is added as it is recorded, and at
+the end of a sweep the rows that left a window are read back from the store (`rows_between`, a few
+rows) and taken out. The figures are the same numbers the store gives for the same rows
+(tests/unit/test_figures.py holds them to it). When the store drops rows by itself (retention, its
+`generation` moves), or the clock steps back, it starts over from the store's `tallies`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import threading
 from datetime import datetime
 
 import numpy as np
-import pandas as pd
 
+from ops.history.protocol import HistoryStore
+from ops.history.rows import CheckRow, round_latency
 from ops.stats import LATENCY_WINDOWS, NOT_COUNTED, UPTIME_WINDOWS
-from ops.store import HistoryStore
 
 LONGEST = max(UPTIME_WINDOWS.values())
 
@@ -97,42 +97,27 @@ class Figures:
         self._lock = threading.Lock()
 
     def rebuild(self, now: datetime) -> None:
-        """Start over from the store's frame (at start-up, after retention, after a clock step)."""
-        frame = self.store.frame(since=now - LONGEST)
+        """Start over from the store's tallies (at start-up, after retention, after a clock step)."""
+        generation = self.store.generation  # read first: rows dropped meanwhile make the next advance rebuild
         services: dict[str, _Service] = {}
         for label, span in self._spans.items():
-            self._fill(services, label, frame.iloc[int(frame["ts"].searchsorted(pd.Timestamp(now - span))) :])
+            for name, tally in self.store.tallies(now - span, latencies=label in LATENCY_WINDOWS).items():
+                service = services.setdefault(name, _Service())
+                if label in UPTIME_WINDOWS:
+                    service.counts[label] = [tally.counted, tally.passed]
+                if label in LATENCY_WINDOWS and len(tally.latencies):  # an empty buffer could not grow
+                    values = service.latencies[label]
+                    values._a = np.array(tally.latencies, dtype=float)
+                    values.n = len(values._a)
         with self._lock:
             self._services = services
             self._starts = {label: now - span for label, span in self._spans.items()}
-            self._generation = self.store.generation
-
-    def _fill(self, services: dict[str, _Service], label: str, window: pd.DataFrame) -> None:
-        names = [str(n) for n in window["service"].cat.categories]
-        codes = window["service"].cat.codes.to_numpy()
-        present = np.bincount(codes, minlength=len(names)) if len(codes) else np.zeros(len(names), int)
-        if label in UPTIME_WINDOWS:
-            counted = ~window["status"].isin(NOT_COUNTED).to_numpy()
-            passed = window["error"].isna().to_numpy() & counted
-            total = np.bincount(codes[counted], minlength=len(names))
-            good = np.bincount(codes[passed], minlength=len(names))
-            for i in np.flatnonzero(present):
-                services.setdefault(names[i], _Service()).counts[label] = [int(total[i]), int(good[i])]
-        if label in LATENCY_WINDOWS:
-            latency = window["latency_ms"].to_numpy()
-            keep = window["error"].isna().to_numpy() & ~np.isnan(latency)
-            order = np.lexsort((latency[keep], codes[keep]))
-            sorted_codes, sorted_latency = codes[keep][order], latency[keep][order]
-            bounds = np.searchsorted(sorted_codes, np.arange(len(names) + 1))
-            for i in np.flatnonzero(np.diff(bounds)):
-                values = services.setdefault(names[i], _Service()).latencies[label]
-                values._a = np.array(sorted_latency[bounds[i] : bounds[i + 1]], dtype=float)
-                values.n = len(values._a)
+            self._generation = generation
 
     def add(self, name: str, status: str, latency_ms: float | None, error: str | None) -> None:
         """One new check, as the store keeps it (latency rounded to 0.1 ms)."""
         counted = status not in NOT_COUNTED
-        latency = None if error is not None or latency_ms is None else round(latency_ms, 1)
+        latency = None if error is not None else round_latency(latency_ms)
         with self._lock:
             service = self._services.setdefault(name, _Service())
             service.change(self._spans, counted, error is None and counted, latency, +1)
@@ -144,22 +129,17 @@ class Figures:
             return
         for label, span in self._spans.items():
             start = now - span
-            gone = self.store.between(self._starts[label], start)
+            gone = self.store.rows_between(self._starts[label], start)
             with self._lock:
                 self._take_out(label, gone)
                 self._starts[label] = start
 
-    def _take_out(self, label: str, rows: pd.DataFrame) -> None:
-        if rows.empty:
-            return
-        latency = rows["latency_ms"].to_numpy()
-        errors = rows["error"].isna().to_numpy()
-        for name, status, value, ok in zip(rows["service"].astype(str), rows["status"], latency, errors, strict=True):
-            service = self._services.get(name)
+    def _take_out(self, label: str, rows: list[CheckRow]) -> None:
+        for row in rows:
+            service = self._services.get(row.service)
             if service is not None:
-                counted = status not in NOT_COUNTED
-                answered = None if not ok or np.isnan(value) else float(value)
-                service.change((label,), counted, ok and counted, answered, -1)
+                counted = row.status not in NOT_COUNTED
+                service.change((label,), counted, row.error is None and counted, row.answered_ms, -1)
 
     def of(self, name: str) -> dict:
         """{"uptime": {...}, "latency": {...}} of one service (None where nothing counted)."""

@@ -14,18 +14,28 @@ from pathlib import Path
 from config.settings import Settings
 from ops.events import EventBus
 from ops.figures import Figures
+from ops.history.protocol import HistoryStore
 from ops.live_views import LiveViews
 from ops.probe_runner import ProbeRunner
 from ops.probes import Prober, ProbeResult
 from ops.seed import states_from_history
 from ops.snapshot import service_view
 from ops.status import DOWN, ServiceState, apply_result
-from ops.store import HistoryStore
 from ops.system_metrics import system_metrics
 
 log = logging.getLogger(__name__)
 
 ResultListener = Callable[[str, ServiceState, ProbeResult], None]
+
+
+class _Halt:
+    """What the probe runner watches: set when the loop stops or this process stops leading."""
+
+    def __init__(self, stop: threading.Event, leading: Callable[[], bool]) -> None:
+        self._stop, self._leading = stop, leading
+
+    def is_set(self) -> bool:
+        return self._stop.is_set() or not self._leading()
 
 
 class Monitor:
@@ -47,7 +57,11 @@ class Monitor:
         self.status_overrides: list[Callable[[str], str | None]] = []
         self.prober: Prober = prober or Prober()
         self._stop = threading.Event()
-        self._runner = ProbeRunner(self.prober, settings.max_concurrency, self._stop)
+        # The leader gate (ops/leader.py): a follower never probes, and a leader that loses its
+        # lock abandons the checks in flight at once; the embedded default always leads.
+        self.leading: Callable[[], bool] = lambda: True
+        halt = _Halt(self._stop, lambda: self.leading())
+        self._runner = ProbeRunner(self.prober, settings.max_concurrency, halt)  # type: ignore[arg-type]
         self.figures = Figures(store)  # uptime and latency, updated check by check
         self.live = LiveViews(bus)  # views, their texts, the snapshot and the messages
         self._system: dict = {}
@@ -67,8 +81,7 @@ class Monitor:
     # -- state from the past -------------------------------------------------------------------
     def restore(self) -> None:
         """Seed counters and statuses from the loaded history, then make a first snapshot."""
-        frame = self.store.frame()
-        for name, state in states_from_history(frame, self.states.keys()).items():
+        for name, state in states_from_history(self.store, self.states.keys()).items():
             self.states[name] = state
         self.figures.rebuild(datetime.now(UTC))
         self._system = system_metrics(self.settings.thresholds, self.data_dir)
@@ -77,6 +90,8 @@ class Monitor:
     # -- one sweep -----------------------------------------------------------------------------
     def run_once(self) -> dict:
         """Probe every enabled service concurrently, publish each result, persist, snapshot."""
+        if not self.leading():
+            return self.snapshot()  # a follower shows the leader's sweeps (ops/live_relay.py)
         with self._sweep_lock:
             with self._progress:
                 self._started += 1
@@ -87,7 +102,7 @@ class Monitor:
                 services = [s for s in self.settings.services if s.enabled]
                 results = self._runner.run(services, ts, self._record)
                 now = datetime.now(UTC)
-                if results:
+                if results and self.leading():  # a deposed leader stores nothing more
                     try:
                         self.store.append(ts, results)  # reports a full disk itself, never raises for it
                     except Exception:  # noqa: BLE001 - a store fault must not freeze the snapshot (a stale page)
@@ -108,6 +123,8 @@ class Monitor:
 
     def _record(self, result: ProbeResult) -> ProbeResult:
         """Apply one result at once, so a hung neighbour never delays the news."""
+        if not self.leading():
+            return result  # leadership lost mid-sweep: no state, news or recovery from it
         service = self._services[result.service]
         state = self.states[result.service]
         before = state.status
@@ -168,7 +185,7 @@ class Monitor:
         return self.live.snapshot_text()
 
     def loop_status(self) -> dict:
-        running = self._thread is not None and self._thread.is_alive()
+        running = self._thread is not None and self._thread.is_alive() and self.leading()
         return {
             "running": running,
             "interval_s": self.interval,
@@ -183,6 +200,8 @@ class Monitor:
     # -- the loop ------------------------------------------------------------------------------
     def request_sweep(self, timeout: float = 60.0) -> dict:
         """Run a sweep now and return its snapshot; concurrent requests share one sweep."""
+        if not self.leading():
+            return self.snapshot()  # only the leader probes; its next sweep reaches us by the relay
         with self._progress:
             target = self._started + (0 if self._running_sweep else 1)
         if self._thread is not None and self._thread.is_alive():

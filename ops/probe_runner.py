@@ -38,7 +38,9 @@ class ProbeRunner:
         self._stop = stop
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="probe")
         self._in_flight: dict[str, Future] = {}
-        self._last_started: dict[str, float] = {}  # monotonic start of each service's last check
+        self._sweeps = 0
+        self._last_sweep: dict[str, int] = {}  # the sweep in which each service's last check started
+        self._last_took: dict[str, float] = {}  # how long each service's last finished check took (s)
 
     def run(self, services: list, ts: datetime, record: Callable[[ProbeResult], ProbeResult]) -> list[ProbeResult]:
         """Check every service in `services`; `record` each result as it comes; the recorded results."""
@@ -47,13 +49,25 @@ class ProbeRunner:
         pending: dict[Future, str] = {}
         started: dict[str, float] = {}  # when each check really began: its timeout runs from there
 
+        self._sweeps += 1
+        sweep = self._sweeps
+
         def check(service):
-            started[service.name] = self._last_started[service.name] = time.monotonic()
-            return self.prober.check(service, ts)
+            began = started[service.name] = time.monotonic()
+            self._last_sweep[service.name] = sweep
+            try:
+                return self.prober.check(service, ts)
+            finally:
+                self._last_took[service.name] = time.monotonic() - began
 
         # Least recently checked first: when the pool cannot start every check in time, the ones
         # left out this sweep go first in the next, so no service keeps its old status for long.
-        for service in sorted(services, key=lambda s: self._last_started.get(s.name, float("-inf"))):
+        # Among those checked in the same sweep, the slowest last time first: a hanging service's
+        # timeout then runs from the sweep's start, not from when a thread came free for it.
+        def order(service) -> tuple[int, float]:
+            return self._last_sweep.get(service.name, -1), -self._last_took.get(service.name, 0.0)
+
+        for service in sorted(services, key=order):
             if service.name in self._in_flight and not self._in_flight[service.name].done():
                 # Its last check has outlived its own deadline (it should not; the watchdog ends it):
                 # count a failure instead of piling up a second stuck thread.

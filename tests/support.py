@@ -21,6 +21,12 @@ class Behaviour:
     hang: bool = False
 
 
+class _BackloggedServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: fifty checks connecting at once would see SYNs
+    # dropped and retried a second later, which is the test server's limit, not the monitor's.
+    request_queue_size = 128
+
+
 class LoopbackHTTP:
     """A threaded HTTP server on 127.0.0.1:<free port> whose answers the test sets per path."""
 
@@ -46,7 +52,7 @@ class LoopbackHTTP:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _BackloggedServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

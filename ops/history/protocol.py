@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from ops.history.rows import ChartPoint, CheckRow
+from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally
 from ops.probes import ProbeResult
 
 
@@ -30,6 +30,9 @@ class HistoryStore(Protocol):
 
     raw_retention: timedelta  # raw checks are kept this long
     retention: timedelta  # aggregates (and so uptime and charts) this long
+    # Bumped whenever raw rows leave other than by being read (load, drop_expired): a reader keeping
+    # running totals over them (ops/figures.py) starts over from `tallies` when it changes.
+    generation: int
 
     # -- life cycle ----------------------------------------------------------------------------
     def load(self) -> int:
@@ -52,9 +55,11 @@ class HistoryStore(Protocol):
         """Store one sweep (one batched write) and fold it into the rollups. Never raises for a full
         disk or a lost server: the sweep is held and retried, and storage_status() says so."""
 
-    def retention(self, now: datetime) -> dict[str, int]:
-        """Drop raw rows older than raw_retention and aggregates older than retention;
-        {"raw": rows dropped, "minute": ..., "hour": ...}."""
+    # Named drop_expired, not retention: a method of that name would hide the `retention` attribute
+    # above (a class cannot have both), so no implementation could keep the two.
+    def drop_expired(self, now: datetime) -> dict[str, int]:
+        """Drop raw rows older than now - raw_retention and aggregates older than now - retention;
+        {"raw": rows dropped, "minute": ..., "hour": ...} (only the kinds the store keeps)."""
 
     # -- reading -------------------------------------------------------------------------------
     def recent_checks(
@@ -97,3 +102,16 @@ class HistoryStore(Protocol):
 
     def rows_between(self, start: datetime, end: datetime) -> list[CheckRow]:
         """Raw rows with start <= ts < end, oldest first (a sweep's few rows leaving a window)."""
+
+    # -- added with the embedded store (issue 13 part 1) ---------------------------------------
+    # Where the docstrings above leave a shape open, tests/contract/test_history_store.py fixes it:
+    # uptime() gives each service with a row in the longest window every label (None where nothing
+    # counted); percentiles() each service with an answered check in any window every key (None where
+    # its window has none), and always the fleet key "*" (pooled over the one service asked for, when
+    # one is). Windows run from now - span with no upper bound (a row after `now`, a clock step, counts).
+    def last_runs(self, names: Iterable[str]) -> dict[str, LastRun]:
+        """{name: how its raw history ends} for each named service with any raw row (start-up seeding)."""
+
+    def tallies(self, since: datetime, latencies: bool = False) -> dict[str, Tally]:
+        """{service: Tally} over raw rows from `since` (no upper bound), for every service with a row
+        there; each Tally's latencies are filled only when asked (they are many)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,3 +59,23 @@ class ChartPoint:
     failed: int  # failed checks in it
     checks: int
     error: str | None  # the last error in it
+
+
+@dataclass(frozen=True, slots=True)
+class LastRun:
+    """How one service's raw history ends: what a restart seeds its live state from (ops/seed.py)."""
+
+    last: CheckRow  # its newest check
+    failures: int  # failed checks (error not None) in a row at the end
+    successes: int  # passed checks in a row at the end
+    status_since: datetime  # when the final run of equal statuses began
+    last_error: str | None  # the newest error among all its rows
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One service's raw checks in a window: what ops/figures.py starts its running figures from."""
+
+    counted: int  # checks counted in uptime (not "maintenance")
+    passed: int  # of those, the ones without an error
+    latencies: Sequence[float] = ()  # answered latencies, ascending (only when asked for)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from config.settings import ServiceSettings, Settings
@@ -86,16 +87,33 @@ class RecoveryEngine:
         self._running = 0
         self._workers: dict[str, threading.Thread] = {}
         self._stopping = threading.Event()
+        # The leader gate (ops/leader.py): only the leader acts; a follower names the leader instead.
+        self.leading: Callable[[], bool] = lambda: True
+        self.who_leads: Callable[[], dict | None] = lambda: None
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Restore maintenance windows and open circuits saved by the previous run."""
         with self._lock:
             load_state(self.state_path, self._states)
-        # Nothing runs yet, so an attempt still "running" in the log was cut off by a kill.
+        if self.leading():  # a follower leaves the leader's attempts alone; it marks them when it leads
+            self.interrupt_orphans()
+
+    def interrupt_orphans(self, reason: str = "the dashboard stopped during the attempt") -> None:
+        """Mark attempts left "running" (by a killed process or a lost leader) interrupted; never rerun."""
+        # Nothing of ours runs yet, so an attempt still "running" in the log was cut off.
         for entry in self.log.recent(limit=KEEP_IN_MEMORY):
             if entry.get("outcome") == RUNNING:
-                self.log.update(entry | {"outcome": INTERRUPTED, "reason": "the dashboard stopped during the attempt"})
+                self.log.update(entry | {"outcome": INTERRUPTED, "reason": reason})
+
+    def cancel_running(self) -> None:
+        """Leadership lost: stop the actions under way (their entries end interrupted, see _attempt)."""
+        with self._lock:
+            names = list(self._workers)
+        for name in names:
+            action = self._actions.get(name)
+            if action is not None:
+                action.cancel()
 
     def stop(self) -> None:
         """No new attempts; cancel running actions, let workers finish, save the state."""
@@ -113,6 +131,8 @@ class RecoveryEngine:
 
     # -- the listener: runs on a probe thread, so it only counts and maybe starts a worker ---------
     def on_result(self, name: str, state: ServiceState, result: ProbeResult) -> None:
+        if not self.leading():
+            return
         service = self._services[name]
         limits = self.limits(service)
         now, wall = self._clock(), self._wall()
@@ -167,6 +187,10 @@ class RecoveryEngine:
     def _check_manual(self, st: pol.RecoveryState, name: str, force: bool) -> None:
         if self._stopping.is_set():
             raise RecoveryConflict("stopping", "the dashboard is stopping")
+        if not self.leading():
+            leader = self.who_leads()
+            text = f"this dashboard follows; the leader ({leader['id'] if leader else 'none right now'}) recovers"
+            raise RecoveryConflict("not_leader", text, {"leader": leader})
         if st.running_id is not None:
             raise RecoveryConflict("already_running", "a recovery is already running", {"id": st.running_id})
         if st.circuit_open and not force:
@@ -305,6 +329,8 @@ class RecoveryEngine:
             times = act_and_verify(self._actions[service.name], ctx, verify_kwargs, self._clock)
             recovered = times.healthy_after is not None
             entry = finished_entry(entry, times, self._wall())
+            if not self.leading():  # the new leader has marked it interrupted: say the same, never more
+                entry = {**entry, "outcome": INTERRUPTED, "reason": "leadership lost during the attempt"}
             if entry["outcome"] == STILL_DOWN and self._stopping.is_set():
                 entry["error"] = "verification interrupted: the dashboard is stopping"
                 interrupted = True  # we stopped looking; the service did not fail the attempt

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import requests
 
-from ops.store import HistoryStore
+from ops.history.embedded import EmbeddedStore
 from tests.integration.processes import ROOT, AppProcess
 from tests.support import wait_for
 
@@ -21,8 +21,8 @@ WRITER = """
 import sys
 from datetime import UTC, datetime, timedelta
 from ops.probes import ProbeResult
-from ops.store import HistoryStore
-store = HistoryStore(sys.argv[1], timedelta(days=7))
+from ops.history.embedded import EmbeddedStore
+store = EmbeddedStore(sys.argv[1], timedelta(days=7))
 store.load()
 print("ready", flush=True)
 while True:
@@ -33,8 +33,8 @@ while True:
 
 def load_cleanly(path, caplog) -> int:
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="ops.store"):
-        store = HistoryStore(path, timedelta(days=7))
+    with caplog.at_level(logging.WARNING, logger="ops.history"):
+        store = EmbeddedStore(path, timedelta(days=7))
         rows = store.load()
         store.close()
     assert "unreadable" not in caplog.text, caplog.text

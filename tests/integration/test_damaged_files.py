@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from dash_app.factory import create_app
-from ops.history_file import encode_sweep
+from ops.history.embedded_file import encode_sweep
 from tests.integration.processes import AppProcess
 from tests.support import http_service, make_settings, wait_for
 

@@ -5,41 +5,34 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
-from callbacks.charts import detail_figure, downsample, iso_stamps, window_span
+from callbacks.charts import detail_figure, iso_stamps
 from callbacks.common import iso_local
+from ops.history.rows import ChartPoint
 
 NOW = datetime(2026, 3, 29, 0, 59, 50, tzinfo=UTC)  # Europe/Paris moves to summer time at 01:00 UTC
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def frame_of(rows: list[tuple[int, str, float | None, str | None]]) -> pd.DataFrame:
-    """rows: (seconds before NOW, status, latency, error), as the store's frame holds them."""
-    return pd.DataFrame(
-        {
-            "ts": pd.to_datetime([NOW - timedelta(seconds=ago) for ago, *_ in rows], utc=True),
-            "service": "svc",
-            "status": [status for _, status, _, _ in rows],
-            "latency_ms": [latency for _, _, latency, _ in rows],
-            "http_status": None,
-            "error": [error for *_, error in rows],
-        }
-    )
+def points_of(rows: list[tuple[int, str, float | None, str | None]]) -> list[ChartPoint]:
+    """rows: (seconds before NOW, status, latency, error): each one check, as the store gives a short window."""
+    return [
+        ChartPoint(NOW - timedelta(seconds=ago), None if error else latency, status, int(bool(error)), 1, error)
+        for ago, status, latency, error in rows
+    ]
 
 
 def test_iso_stamps_write_each_moment_as_iso_local_does():
-    stamps = pd.Series(pd.to_datetime(["2026-03-29T00:59:59Z", "2026-03-29T01:00:01Z"], utc=True))
+    stamps = [datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, 1, tzinfo=UTC)]
     paris = ZoneInfo("Europe/Paris")
     assert iso_stamps(stamps, paris) == ["2026-03-29T01:59:59+01:00", "2026-03-29T03:00:01+02:00"]
-    assert iso_stamps(stamps, paris) == [iso_local(t.to_pydatetime(), paris) for t in stamps]
+    assert iso_stamps(stamps, paris) == [iso_local(t, paris) for t in stamps]
     assert iso_stamps(stamps, UTC) == ["2026-03-29T00:59:59+00:00", "2026-03-29T01:00:01+00:00"]
-    assert iso_stamps(stamps.iloc[:0], UTC) == []
+    assert iso_stamps([], UTC) == []
 
 
 def test_every_hover_label_of_the_chart_carries_the_offset():
-    frame = frame_of([(30, "up", 10.0, None), (20, "down", 1.0, "refused"), (10, "up", 12.0, None)])
-    figure = detail_figure("svc", downsample(frame, window_span("1h")), "1h", NOW, TOKYO)
+    points = points_of([(30, "up", 10.0, None), (20, "down", 1.0, "refused"), (10, "up", 12.0, None)])
+    figure = detail_figure("svc", points, "1h", NOW, TOKYO)
     latency, failed, *timeline, _anchor = figure["data"]
     assert latency["customdata"][0] == ["2026-03-29T09:59:20+09:00", "UP"]
     assert latency["hovertemplate"].startswith("%{customdata[0]} · %{y:.1f} ms")

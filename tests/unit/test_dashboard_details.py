@@ -4,47 +4,49 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 from dash import Patch
 
 from callbacks.actions import check_text, maintenance_text
-from callbacks.charts import detail_figure, downsample, status_runs, window_span, with_gaps
+from callbacks.charts import chart_points, detail_figure, status_runs, with_gaps
 from callbacks.details import check_rows, data_patch, probe_items, view_of
 from config import settings_from_dict
+from ops.history.embedded import EmbeddedStore
 from ops.probes import ProbeResult
-from ops.store import HistoryStore
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def frame_of(rows: list[tuple]) -> pd.DataFrame:
-    """rows: (seconds before NOW, status, latency, error)."""
-    store = HistoryStore(None, timedelta(days=8))
+def history(rows: list[tuple]) -> EmbeddedStore:
+    """rows: (seconds before NOW, status, latency, error) of the service "svc"."""
+    store = EmbeddedStore(None, timedelta(days=8))
     for ago, status, latency, error in rows:
         ts = NOW - timedelta(seconds=ago)
         store.append(
             ts, [ProbeResult("svc", error is None, latency, 200 if error is None else None, error, ts, status)]
         )
-    return store.frame()
+    return store
 
 
-def test_downsample_keeps_small_windows_and_marks_failures():
-    frame = frame_of([(30, "up", 10.0, None), (20, "down", 1.0, "connection refused"), (10, "up", 12.0, None)])
-    points = downsample(frame, timedelta(hours=1))
+def points_of(rows: list[tuple], window: str = "1h") -> list:
+    return chart_points(history(rows), "svc", window, NOW)
+
+
+def test_chart_points_keep_small_windows_and_mark_failures():
+    points = points_of([(30, "up", 10.0, None), (20, "down", 1.0, "connection refused"), (10, "up", 12.0, None)])
     assert len(points) == 3
-    assert points["failed"].tolist() == [0, 1, 0]
-    assert pd.isna(points["latency_ms"].iloc[1])  # a refused connection's time is no latency
-    assert points["error"].iloc[1] == "connection refused"
+    assert [p.failed for p in points] == [0, 1, 0]
+    assert points[1].latency_ms is None  # a refused connection's time is no latency
+    assert points[1].error == "connection refused"
 
 
-def test_downsample_buckets_long_windows_keeping_the_worst_status():
+def test_chart_points_bucket_long_windows_keeping_the_worst_status():
     rows = [(i * 40, "up", 20.0, None) for i in range(3000, 0, -1)]
     rows[1500] = (rows[1500][0], "down", None, "timeout")
-    points = downsample(frame_of(rows), timedelta(days=7), max_points=500)
+    points = history(rows).chart_points("svc", timedelta(days=7), 500, NOW)
     assert len(points) <= 500
-    assert "down" in points["status"].tolist()
-    assert points["failed"].sum() == 1
-    assert points["ts"].is_monotonic_increasing
+    assert "down" in [p.status for p in points]
+    assert sum(p.failed for p in points) == 1 and sum(p.checks for p in points) == 3000
+    assert [p.ts for p in points] == sorted(p.ts for p in points)
 
 
 def test_status_runs_merge_equal_neighbours_and_end_at_now():
@@ -54,8 +56,8 @@ def test_status_runs_merge_equal_neighbours_and_end_at_now():
 
 
 def test_detail_figure_is_zoomable_with_a_range_slider_and_a_stable_uirevision():
-    frame = frame_of([(30, "up", 10.0, None), (20, "down", 1.0, "refused"), (10, "degraded", 800.0, None)])
-    figure = detail_figure("svc", downsample(frame, window_span("1h")), "1h", NOW, UTC, sweep=4)
+    points = points_of([(30, "up", 10.0, None), (20, "down", 1.0, "refused"), (10, "degraded", 800.0, None)])
+    figure = detail_figure("svc", points, "1h", NOW, UTC, sweep=4)
     layout = figure["layout"]
     assert layout["xaxis"]["rangeslider"]["visible"] is True
     assert layout["xaxis"]["autorange"] is True and "range" not in layout["xaxis"]  # so a zoom can stick
@@ -71,20 +73,19 @@ def test_detail_figure_is_zoomable_with_a_range_slider_and_a_stable_uirevision()
     assert all(t["orientation"] == "h" and (t["xaxis"], t["yaxis"]) == ("x2", "y2") for t in timeline)
     assert layout["xaxis2"]["matches"] == "x"  # the timeline zooms with the latency
     assert all("<br>" not in t.get("hovertemplate", "") for t in figure["data"])
-    later = detail_figure("svc", downsample(frame, window_span("1h")), "1h", NOW + timedelta(minutes=1), UTC, 5)
+    later = detail_figure("svc", points, "1h", NOW + timedelta(minutes=1), UTC, 5)
     assert later["layout"]["uirevision"] == layout["uirevision"]
 
 
 def test_the_chart_line_breaks_where_nothing_was_measured():
-    frame = frame_of([(3600, "up", 10.0, None), (3580, "up", 11.0, None), (100, "up", 12.0, None)])
-    latency = detail_figure("svc", downsample(frame, window_span("1h")), "1h", NOW, UTC, interval_s=20)["data"][0]
+    points = points_of([(3600, "up", 10.0, None), (3580, "up", 11.0, None), (100, "up", 12.0, None)])
+    latency = detail_figure("svc", points, "1h", NOW, UTC, interval_s=20)["data"][0]
     assert latency["y"] == [10.0, 11.0, None, 12.0]  # 58 min without checks: a break, not a straight line
     assert with_gaps([0, 10, 100], [["a", "b", "c"]], 50, ["-"]) == ([0, 10, 55, 100], [["a", "b", "-", "c"]])
 
 
 def test_a_live_update_patches_only_data_and_meta():
-    frame = frame_of([(10, "up", 10.0, None)])
-    figure = detail_figure("svc", downsample(frame, window_span("24h")), "24h", NOW, UTC, sweep=2)
+    figure = detail_figure("svc", points_of([(10, "up", 10.0, None)], "24h"), "24h", NOW, UTC, sweep=2)
     patch = data_patch(figure)
     assert isinstance(patch, Patch)
     operations = patch.to_plotly_json()["operations"]
@@ -119,12 +120,12 @@ def test_probe_items_describe_target_thresholds_and_recovery():
 
 
 def test_check_rows_are_newest_first_with_plain_values():
-    frame = frame_of([(20, "up", 10.0, None), (10, "down", 2.0, "refused")])
-    rows = check_rows(frame, UTC)
+    checks = history([(20, "up", 10.0, None), (10, "down", 2.0, "refused")]).recent_checks(service="svc")
+    rows = check_rows(checks, UTC)
     assert [r["status"] for r in rows] == ["down", "up"]
-    assert rows[0]["error"] == "refused" and rows[0]["http_status"] is None
+    assert rows[0]["error"] == "refused" and rows[0]["http_status"] is None and rows[0]["latency_ms"] is None
     assert rows[1]["http_status"] == 200 and rows[1]["latency_ms"] == 10.0
-    assert len(check_rows(frame, UTC, limit=1)) == 1
+    assert len(check_rows(checks, UTC, limit=1)) == 1
 
 
 def test_view_of_finds_a_service_or_nothing():

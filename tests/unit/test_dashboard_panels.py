@@ -8,16 +8,14 @@ import io
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 from callbacks.common import clock, error_text, local_ms, zone
 from callbacks.export import csv_download, export_filename
 from callbacks.header import clock_data, overall_from, sweep_summary
 from callbacks.recovery import entry_view
-from callbacks.summary import p95_latency, recoveries_since, summary_from
+from callbacks.summary import fleet_p95, recoveries_since, summary_from
 from ops.fleet import fleet_summary
+from ops.history.embedded import EmbeddedStore
 from ops.probes import ProbeResult
-from ops.store import HistoryStore
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -53,7 +51,7 @@ def test_sweep_summary_names_the_sweep_and_counts():
 
 
 def test_summary_cards_come_from_snapshot_history_and_log():
-    store = HistoryStore(None, timedelta(days=1))
+    store = EmbeddedStore(None, timedelta(days=1))
     for i in range(20):
         ts = NOW - timedelta(minutes=i)
         store.append(ts, [ProbeResult("a", True, float(i + 1), 200, None, ts, "up")])
@@ -69,17 +67,17 @@ def test_summary_cards_come_from_snapshot_history_and_log():
         {"time": (NOW - timedelta(hours=30)).isoformat(), "outcome": "recovered"},
         {"time": NOW.isoformat(), "outcome": "skipped"},
     ]
-    summary = summary_from(snap, store.frame(since=NOW - timedelta(hours=1)), log, NOW)
+    summary = summary_from(snap, fleet_p95(store, NOW), log, NOW)
     assert (summary["up"], summary["total"], summary["down"]) == (1, 3, 1)  # degraded is not up
     assert summary["uptime_24h"] == 99.5
     assert summary["p95_1h"] == 19.1  # the failed check's 5000 ms is left out
     assert summary["recoveries_24h"] == 1
     assert summary["cpu_over"] is True and summary["mem_over"] is None
-    assert summary_from({"services": []}, store.frame().iloc[0:0], None, NOW)["recoveries_24h"] is None
+    assert summary_from({"services": []}, None, None, NOW)["recoveries_24h"] is None
 
 
 def test_p95_and_recoveries_handle_empty_input():
-    assert p95_latency(pd.DataFrame(columns=["latency_ms", "error"])) is None
+    assert fleet_p95(EmbeddedStore(None, timedelta(days=1)), NOW) is None
     assert recoveries_since([], NOW) == 0
 
 
@@ -115,7 +113,7 @@ def test_entry_view_reads_whatever_an_entry_has():
 
 
 def test_csv_download_has_the_header_and_the_window_rows():
-    store = HistoryStore(None, timedelta(days=8))
+    store = EmbeddedStore(None, timedelta(days=8))
     for ago in (3 * 86400, 7200, 60):
         ts = NOW - timedelta(seconds=ago)
         store.append(ts, [ProbeResult(n, True, 10.0, 200, None, ts, "up") for n in ("a", "b")])
@@ -135,7 +133,7 @@ def test_times_are_shown_in_the_operators_zone():
     assert clock("2026-01-01T00:00:00+00:00", ZoneInfo("Asia/Tokyo")) == "09:00:00"
     assert clock("2026-01-01T00:00:00Z", UTC, with_date=True) == "Jan 01 00:00:00"
     assert clock(None, UTC) is None and clock("not a time", UTC) is None
-    stamps = pd.Series(pd.to_datetime(["2026-01-01T00:00:00Z"], utc=True))
+    stamps = [datetime(2026, 1, 1, tzinfo=UTC)]
     assert local_ms(stamps, ZoneInfo("Asia/Tokyo"))[0] - local_ms(stamps, UTC)[0] == 9 * 3600 * 1000
 
 

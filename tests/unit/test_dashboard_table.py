@@ -10,15 +10,14 @@ from datetime import UTC, datetime, timedelta
 from callbacks.table import next_sort, parse_sort
 from layouts.common import FLAGS, STATUS_STYLE
 from layouts.table import COLUMNS, ROW_HEIGHT, VALUE_COLUMNS, table_config
+from ops.history.embedded import EmbeddedStore
 from ops.probes import ProbeResult
-from ops.recent_checks import recent_checks
-from ops.store import HistoryStore
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # inside the store's retention
 
 
-def history(names: list[str], sweeps: int, down: set[tuple[str, int]] = frozenset()) -> HistoryStore:
-    store = HistoryStore(None, timedelta(days=7))
+def history(names: list[str], sweeps: int, down: set[tuple[str, int]] = frozenset()) -> EmbeddedStore:
+    store = EmbeddedStore(None, timedelta(days=7))
     for k in range(sweeps):
         ts = NOW - timedelta(seconds=10 * (sweeps - k))
         results = []
@@ -56,9 +55,9 @@ def test_table_config_tells_the_browser_every_column_status_and_flag():
     assert config["row_height"] == ROW_HEIGHT
 
 
-def test_recent_checks_keep_the_last_points_of_each_asked_service_oldest_first():
+def test_spark_points_keep_the_last_points_of_each_asked_service_oldest_first():
     store = history(["a", "b", "c"], sweeps=8, down={("b", 6)})
-    out = recent_checks(store.frame(), ["b", "a", "nobody"], points=5)
+    out = store.spark_points(["b", "a", "nobody"], 5, NOW - timedelta(days=1))
     assert list(out) == ["b", "a", "nobody"]
     assert out["nobody"] == []
     assert len(out["a"]) == 5
@@ -71,5 +70,5 @@ def test_recent_checks_keep_the_last_points_of_each_asked_service_oldest_first()
     assert out["b"][-1][1:] == [27.0, "up", None]
 
 
-def test_recent_checks_of_an_empty_history_are_empty_lists():
-    assert recent_checks(HistoryStore(None, timedelta(days=1)).frame(), ["a"]) == {"a": []}
+def test_spark_points_of_an_empty_history_are_empty_lists():
+    assert EmbeddedStore(None, timedelta(days=1)).spark_points(["a"], 30, NOW - timedelta(days=1)) == {"a": []}

@@ -1,4 +1,4 @@
-"""Incremental figures (ops/figures.py) give exactly what ops/stats.py computes from the same rows."""
+"""Incremental figures (ops/figures.py) give exactly what the store computes from the same rows."""
 
 from __future__ import annotations
 
@@ -8,20 +8,19 @@ from datetime import UTC, datetime, timedelta
 from ops.figures import Figures
 from ops.fleet import fleet_summary
 from ops.fleet_tally import FleetTally
+from ops.history.embedded import EmbeddedStore
 from ops.probes import ProbeResult
-from ops.stats import service_figures
-from ops.store import HistoryStore
+from ops.stats import LATENCY_WINDOWS, UPTIME_WINDOWS
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 STATUSES = ("up", "degraded", "down", "pending", "maintenance")
 
 
-def expected(store: HistoryStore, now: datetime, names) -> dict:
-    batch = service_figures(store.frame(since=now - timedelta(days=7)), now)
+def expected(store: EmbeddedStore, now: datetime, names) -> dict:
+    uptimes, percentiles = store.uptime(UPTIME_WINDOWS, now), store.percentiles(LATENCY_WINDOWS, now)
     out = {}
     for name in names:
-        figures = batch.get(name, {})
-        uptime, latency = figures.get("uptime", {}), figures.get("latency", {})
+        uptime, latency = uptimes.get(name, {}), percentiles.get(name, {})
         out[name] = (
             {w: uptime.get(w) for w in ("1h", "24h", "7d")},
             {k: latency.get(k) for k in ("p50_1h", "p95_1h", "p50_24h", "p95_24h")},
@@ -43,7 +42,7 @@ def actual(figures: Figures, names) -> dict:
 def test_running_figures_match_the_batch_computation_as_windows_slide():
     rng = random.Random(7)
     names = ["a", "b", "c"]
-    store = HistoryStore(None, timedelta(days=30))
+    store = EmbeddedStore(None, timedelta(days=30))
     figures = Figures(store)
     figures.rebuild(START)
     now = START
@@ -64,7 +63,7 @@ def test_running_figures_match_the_batch_computation_as_windows_slide():
 
 
 def test_retention_and_a_clock_step_back_start_over_from_the_history():
-    store = HistoryStore(None, timedelta(hours=2))
+    store = EmbeddedStore(None, timedelta(hours=2))
     figures = Figures(store)
     figures.rebuild(START)
     for minutes in range(0, 300, 10):
@@ -72,7 +71,7 @@ def test_retention_and_a_clock_step_back_start_over_from_the_history():
         result = ProbeResult("a", minutes % 20 == 0, 10.0 + minutes, 200, None if minutes % 20 == 0 else "x", now, "up")
         figures.add("a", result.status, result.latency_ms, result.error)
         store.append(now, [result])
-        store.compact()  # drops rows older than 2 h: the figures follow
+        store.drop_expired(now)  # drops rows older than 2 h: the figures follow
         figures.advance(now)
         assert actual(figures, ["a"]) == expected(store, now, ["a"])
     back = now - timedelta(hours=1)
@@ -93,3 +92,12 @@ def test_fleet_tally_agrees_with_the_fleet_rule():
         views[view["name"]] = view
         tally.put(view)
         assert tally.summary() == fleet_summary(list(views.values()))
+
+
+def test_a_service_without_answered_checks_at_rebuild_takes_its_first_latency_later():
+    store = EmbeddedStore(None, timedelta(days=1))
+    store.append(START, [ProbeResult("a", False, 3.0, None, "refused", START, "down")])
+    figures = Figures(store)
+    figures.rebuild(START)
+    figures.add("a", "up", 12.0, None)
+    assert figures.of("a")["latency"]["p50_1h"] == 12.0

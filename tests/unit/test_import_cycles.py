@@ -1,5 +1,6 @@
 """Import direction, module by module: no import circles among our modules (function-level imports
-count too), so `auth` -> `login` and `api` -> `openapi` each go one way only."""
+count too), so `auth` -> `login` and `api` -> `openapi` each go one way only; and pandas stays inside
+the history store (ops/history/): callbacks and the API ask it named queries, never slice a frame."""
 
 from __future__ import annotations
 
@@ -27,6 +28,24 @@ def our_imports(path: Path, known: set[str]) -> set[str]:
             if len(modules) < len(node.names):  # names defined in node.module itself
                 found.add(node.module)
     return {name for name in found if name in known}
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """The top-level package of everything `path` imports anywhere in its body ("pandas", "ops", ...)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def pandas_outside_the_store() -> list[str]:
+    """Our modules outside ops/history/ that import pandas."""
+    store = ROOT / "ops" / "history"
+    paths = [p for room in ROOMS for p in (ROOT / room).rglob("*.py") if not p.is_relative_to(store)]
+    return sorted(str(p.relative_to(ROOT)) for p in paths if "pandas" in top_level_imports(p))
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -66,3 +85,14 @@ def test_auth_imports_login_and_api_imports_openapi_never_the_reverse():
 
 def test_the_cycle_finder_finds_one():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_pandas_stays_inside_the_history_store():
+    assert pandas_outside_the_store() == []
+
+
+def test_the_pandas_check_sees_an_import_inside_a_function(tmp_path):
+    module = tmp_path / "charts.py"
+    module.write_text("def chart():\n    from pandas import DataFrame\n    return DataFrame()\n")
+    assert "pandas" in top_level_imports(module)
+    assert "pandas" not in top_level_imports(ROOT / "callbacks" / "charts.py")

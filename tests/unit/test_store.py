@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ops.history_file import encode_sweep
+from ops.history.embedded import EmbeddedStore
+from ops.history.embedded_file import encode_sweep
 from ops.probes import ProbeResult
-from ops.store import HistoryStore
 
 NAMES = ["bytebot-desktop", "bytebot-agent", "bytebot-ui", "postgres", "llm-proxy"]
 
@@ -25,7 +25,7 @@ def results(ts, ok=True):
 
 
 def open_store(path, days=7):
-    store = HistoryStore(path, timedelta(days=days))
+    store = EmbeddedStore(path, timedelta(days=days))
     store.load()
     return store
 
@@ -126,7 +126,7 @@ def test_ten_services_for_a_day_stay_under_one_megabyte():
 
 
 def test_a_store_without_a_file_works_in_memory():
-    store = HistoryStore(None, timedelta(days=1))
+    store = EmbeddedStore(None, timedelta(days=1))
     store.load()
     now = datetime.now(UTC)
     store.append(now, results(now))

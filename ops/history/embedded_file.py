@@ -1,4 +1,4 @@
-"""The on-disk history format: JSON lines, one line per sweep, appended and never rewritten in place.
+"""The embedded store's file format: JSON lines, one line per sweep, appended and never rewritten in place.
 
 A line is `{"ts": "2026-11-26T12:00:00.000000Z", "rows": [[service, s, latency_ms, http_status, error]]}`
 with `s` one letter of STATUS_CODES and trailing nulls dropped, which keeps 10 services at a 40 s
@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
+
+from ops.history.rows import round_latency
 
 STATUS_CODES = {"up": "u", "degraded": "g", "down": "d", "pending": "p", "maintenance": "m"}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
@@ -38,7 +40,7 @@ def encode_sweep(ts: datetime, rows: Iterable[tuple]) -> bytes:
         row = [
             service,
             STATUS_CODES.get(status, "p"),
-            None if latency is None else round(latency, 1),
+            round_latency(latency),
             http_status,
             error,
         ]

@@ -1,19 +1,20 @@
-"""Typed pandas frames for the history, built from decoded columns without a Python object per row."""
+"""The embedded store's typed pandas frames, built from decoded columns without a Python object per row."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from ops import history_file as hf
+from ops.history import embedded_file as hf
+from ops.history.rows import CheckRow
 
-COLUMNS = ("ts", "service", "status", "latency_ms", "http_status", "error")
 CATEGORICAL = ("service", "status", "error")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def frame_from_columns(columns: hf.Columns) -> pd.DataFrame:
@@ -58,20 +59,35 @@ def concat_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return merged
 
 
-def rows_of(frame: pd.DataFrame) -> list[tuple]:
-    """Frame rows as (service, status, latency_ms, http_status, error) with None for missing."""
-    out = []
-    for service, status, latency, http_status, error in frame[list(COLUMNS[1:])].itertuples(index=False):
-        out.append(
-            (
-                service,
-                status,
-                None if pd.isna(latency) else float(latency),
-                None if pd.isna(http_status) else int(http_status),
-                None if pd.isna(error) else error,
-            )
+def epoch_us(stamps: pd.Series) -> np.ndarray:
+    """UTC timestamps as int64 microseconds since the epoch."""
+    return stamps.dt.tz_convert(None).to_numpy().astype("datetime64[us]").astype(np.int64)
+
+
+def check_rows(frame: pd.DataFrame) -> list[CheckRow]:
+    """Frame rows as CheckRow records, oldest first (None for what is missing)."""
+    if frame.empty:
+        return []
+    stamps = [EPOCH + timedelta(microseconds=us) for us in epoch_us(frame["ts"]).tolist()]
+    latency = frame["latency_ms"].to_numpy()
+    http = frame["http_status"].to_numpy()
+    return [
+        CheckRow(ts, service, status, None if ms != ms else float(ms), None if code != code else int(code), error)
+        for ts, service, status, ms, code, error in zip(
+            stamps,
+            frame["service"].astype(object).tolist(),
+            frame["status"].astype(object).tolist(),
+            latency.tolist(),
+            http.tolist(),
+            _strings(frame["error"]),
+            strict=True,
         )
-    return out
+    ]
+
+
+def _strings(column: pd.Series) -> list[str | None]:
+    """A categorical text column as str or None per row."""
+    return [None if value is None or value != value else str(value) for value in column.astype(object).tolist()]
 
 
 def legacy_columns(records: list[dict]) -> hf.Columns:

@@ -1,0 +1,332 @@
+"""The history in PostgreSQL, so several dashboards share one: raw checks plus minute and hour rollups.
+
+One transaction per sweep: an INSERT of arrays into `checks` and one upsert per rollup table
+(ops/history/postgres_write.py). The queries are SQL over raw rows within the raw retention and over
+the rollups beyond it (ops/history/postgres_read.py). A lost server never raises out of append():
+sweeps are held (up to MAX_HELD_ROWS, oldest given up first), storage_status() says so, and the next
+append writes them. Every statement has a timeout, so no query hangs the page.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from ops.history import postgres_read as q
+from ops.history.buckets import percentile_from_counts
+from ops.history.postgres_schema import migrate
+from ops.history.postgres_write import write_rows
+from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally
+from ops.probes import ProbeResult
+
+log = logging.getLogger(__name__)
+
+STATEMENT_TIMEOUT_MS = 5000  # no query may hang a page or the monitor loop longer than this
+CONNECT_TIMEOUT_S = 3  # libpq's connect_timeout (whole seconds, at least 2)
+POOL_WAIT_S = 3.0  # a caller waits this long for a connection before the store reports it down
+FAILING_WAIT_S = 1.0  # ... and a sweep while it is known to be gone
+READ_RETRY_S = 5.0  # while the server is unreachable, reads answer empty at once for this long
+MAX_HELD_ROWS = 200_000  # about 3 days of 10 services at 40 s: held sweeps beyond are given up, oldest first
+WRITE_BATCH_ROWS = 5_000  # held sweeps are written back in transactions of about this many rows
+DELETE_BATCH = 10_000  # rows per retention DELETE: short transactions, no long lock
+MINUTE_BEYOND_RAW = timedelta(days=1)  # minute rollups outlive raw rows by this (hour rollups: retention)
+LEN_CACHE_S = 5.0  # count(*) is a scan: len() is recounted at most this often (and after our writes)
+
+
+class PostgresStore:
+    """The HistoryStore protocol (ops/history/protocol.py) over a PostgreSQL database."""
+
+    def __init__(self, url: str, raw_retention: timedelta, retention: timedelta, *, pool_size: int = 4) -> None:
+        self.url = url
+        self.raw_retention = raw_retention
+        self.retention = max(retention, raw_retention)
+        self.minute_retention = min(self.retention, raw_retention + MINUTE_BEYOND_RAW)
+        self.generation = 0
+        options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            timeout=POOL_WAIT_S,
+            check=ConnectionPool.check_connection,  # a connection the server dropped is replaced, not used
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S, "options": options},
+            name="history",
+        )
+        self._held: deque[list[CheckRow]] = deque()
+        self._held_rows = self._given_up = 0
+        self._write_lock = threading.Lock()
+        self._migrated = self._closed = False
+        self._error: str | None = None
+        self._since: str | None = None
+        self._failed_at = 0.0
+        self._count: tuple[float, int] | None = None
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def load(self) -> int:
+        """Open the pool and migrate the schema; an unreachable server is reported, and retried later."""
+        if self._pool.closed:
+            self._pool.open(wait=False)
+        with self._write_lock:
+            self._ensure_schema()
+        self.generation += 1
+        return len(self)
+
+    def _ensure_schema(self) -> bool:
+        if self._migrated:
+            return True
+        try:
+            with self._pool.connection() as conn:
+                migrate(conn)
+        except psycopg.OperationalError as exc:
+            self._failed(exc)
+            return False
+        self._migrated = True
+        return True
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.flush()
+        if self._held_rows:
+            log.error("history database: %d check(s) not written at close (%s)", self._held_rows, self._error)
+        self._pool.close(timeout=5)
+
+    def flush(self) -> None:
+        """Every sweep is committed as it is appended; this retries the held ones."""
+        with self._write_lock:
+            self._drain()
+
+    def storage_status(self) -> dict:
+        return {
+            "ok": self._error is None,
+            "error": self._error,
+            "since": self._since,
+            "unsaved_sweeps": len(self._held),
+        }
+
+    def __len__(self) -> int:
+        cached = self._count
+        if cached is not None and time.monotonic() - cached[0] < LEN_CACHE_S:
+            return cached[1]
+        rows = self._read("SELECT count(*) FROM checks", [])
+        count = rows[0][0] if rows else (cached[1] if cached else 0)
+        self._count = (time.monotonic(), count)
+        return count
+
+    # -- writing -------------------------------------------------------------------------------
+    def append(self, ts: datetime, results: Sequence[ProbeResult]) -> None:
+        rows = [_clean(CheckRow.from_result(ts.astimezone(UTC), r)) for r in results]
+        if not rows:
+            return
+        with self._write_lock:
+            self._held.append(rows)
+            self._held_rows += len(rows)
+            while self._held_rows > MAX_HELD_ROWS and len(self._held) > 1:
+                self._held_rows -= len(self._held.popleft())
+                self._given_up += 1
+            if self._closed:
+                return
+            self._drain()
+
+    def _drain(self) -> None:
+        """Write the held sweeps, oldest first, in batches; stop at the first failure (it is reported)."""
+        while self._held and self._ensure_schema():
+            batch: list[CheckRow] = []
+            positions: list[int] = []
+            sweeps = 0
+            while sweeps < len(self._held) and (not batch or len(batch) + len(self._held[sweeps]) <= WRITE_BATCH_ROWS):
+                batch += self._held[sweeps]
+                positions += range(len(self._held[sweeps]))
+                sweeps += 1
+            try:
+                # While the server is known to be gone, a sweep waits less for it (the loop goes on).
+                wait = FAILING_WAIT_S if self._error is not None else POOL_WAIT_S
+                with self._pool.connection(timeout=wait) as conn, conn.transaction():
+                    write_rows(conn, batch, positions)
+            except psycopg.OperationalError as exc:  # the server, the network, a timeout: retried
+                self._failed(exc)
+                return
+            except psycopg.Error as exc:  # the data itself: retrying cannot help, so it is given up
+                log.error("history database: %d check(s) refused and dropped: %s", len(batch), exc)
+            for _ in range(sweeps):
+                self._held_rows -= len(self._held.popleft())
+            self._count = None
+            if self._error is not None:
+                log.warning("history database: writing again (%s was the error)", self._error)
+                if self._given_up:
+                    log.error("history database: %d held sweep(s) were given up (too many held)", self._given_up)
+                self._error = self._since = None
+                self._given_up = 0
+
+    def _failed(self, exc: BaseException) -> None:
+        text = _describe(exc)
+        if self._error is None:
+            log.error("history database unreachable: %s; holding sweeps", text)
+            self._since = datetime.now(UTC).isoformat()
+        self._error = text
+        self._failed_at = time.monotonic()
+
+    def drop_expired(self, now: datetime) -> dict[str, int]:
+        """Batched deletes: raw rows past raw_retention, minute rollups past theirs, hour past retention."""
+        plan = {
+            "raw": ("checks", "ts", now - self.raw_retention),
+            "minute": ("checks_minute", "bucket", now - self.minute_retention),
+            "hour": ("checks_hour", "bucket", now - self.retention),
+        }
+        dropped = dict.fromkeys(plan, 0)
+        try:
+            with self._pool.connection() as conn:
+                for kind, (table, column, cutoff) in plan.items():
+                    sql = (
+                        f"DELETE FROM {table} WHERE ctid = ANY(ARRAY("
+                        f"SELECT ctid FROM {table} WHERE {column} < %s LIMIT {DELETE_BATCH}))"
+                    )
+                    while True:
+                        count = conn.execute(sql, (cutoff,)).rowcount
+                        dropped[kind] += count
+                        if count < DELETE_BATCH:
+                            break
+        except psycopg.OperationalError as exc:
+            log.warning("history database: retention stopped early (%s); the next run goes on", _describe(exc))
+        if dropped["raw"]:
+            self.generation += 1
+            self._count = None
+        return dropped
+
+    # -- reading -------------------------------------------------------------------------------
+    def _read(self, sql: str, args: Sequence | Mapping) -> list[tuple]:
+        """Rows of a query; none while the server is unreachable (storage_status() says why)."""
+        if self._error is not None and time.monotonic() - self._failed_at < READ_RETRY_S:
+            return []
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(sql, args).fetchall()
+        except psycopg.OperationalError as exc:
+            log.warning("history database: a query failed: %s", _describe(exc))
+            self._failed_at = time.monotonic()
+            return []
+
+    def recent_checks(self, *, service=None, since=None, sweeps=None, per_service=None) -> list[CheckRow]:
+        sql, args = q.recent_sql(service, since, sweeps, per_service)
+        return [q.check_row(r) for r in self._read(sql, args)]
+
+    def spark_points(self, names: Iterable[str], points: int, since: datetime) -> dict[str, list]:
+        wanted = list(dict.fromkeys(names))
+        out: dict[str, list] = {name: [] for name in wanted}
+        if not wanted or points <= 0:
+            return out
+        for name, ts, latency, status, error in self._read(q.SPARK_SQL, [wanted, since, points]):
+            out[name].append([q.epoch_ms(ts), latency if error is None else None, status, error])
+        return out
+
+    def chart_points(self, service: str, window: timedelta, buckets: int, now: datetime) -> list[ChartPoint]:
+        start = now - window
+        # Time buckets of whole seconds from the epoch, as the embedded store cuts them.
+        args = {"service": service, "start": start, "step": max(int(window.total_seconds() / max(buckets, 1)), 1)}
+        table = self._source(start, now)
+        if table is None:
+            raw = self._read(f"SELECT {q.ROW} FROM checks WHERE service = %s AND ts >= %s ORDER BY ts, idx LIMIT %s",
+                             [service, start, buckets + 1])  # fmt: skip
+            if len(raw) <= buckets:
+                return [_point(q.check_row(r)) for r in raw]
+            rows = self._read(q.RAW_CHART_SQL, args)
+            return [q.chart_point(r, raw_rank=True) for r in rows]
+        rows = self._read(q.rollup_chart_sql(table), {**args, "unit": q.UNITS[table]})
+        return [q.chart_point(r, raw_rank=False) for r in rows]
+
+    def _source(self, start: datetime, now: datetime) -> str | None:
+        """Where a window from `start` is read: raw rows (None), minute or hour rollups."""
+        if start >= now - self.raw_retention:
+            return None
+        return "checks_minute" if start >= now - self.minute_retention else "checks_hour"
+
+    def uptime(self, windows: Mapping[str, timedelta], now: datetime, service: str | None = None) -> dict:
+        out: dict[str, dict[str, float | None]] = {}
+        by_source: dict[str | None, list[str]] = {}
+        for label, span in windows.items():
+            by_source.setdefault(self._source(now - span, now), []).append(label)
+        for table, labels in by_source.items():
+            sql, args = q.uptime_sql(table, [now - windows[label] for label in labels], service)
+            for name, *pairs in self._read(sql, args):
+                figures = out.setdefault(name, {})
+                for i, label in enumerate(labels):
+                    figures[label] = q.percent(pairs[2 * i + 1], pairs[2 * i])
+        return {name: {label: figures.get(label) for label in windows} for name, figures in out.items()}
+
+    def percentiles(self, windows, now, qs=(50, 95), service=None) -> dict[str, dict[str, float | None]]:
+        out: dict[str, dict[str, float | None]] = {"*": {}}
+        for label, span in windows.items():
+            table = self._source(now - span, now)
+            only = "AND service = %s" if service is not None else ""
+            extra = [service] if service is not None else []
+            if table is None:
+                sql = q.RAW_PERCENTILE_SQL.format(service=only)
+                for name, values in self._read(sql, [[x / 100.0 for x in qs], now - span, *extra]):
+                    figures = out.setdefault(name, {})
+                    for x, value in zip(qs, values or [None] * len(qs), strict=True):
+                        figures[f"p{x}_{label}"] = None if value is None else round(float(value), 1)
+                continue
+            counts: dict[str, dict[int, int]] = {}
+            for name, index, count in self._read(
+                q.rollup_counts_sql(table, service), [now - span - q.UNITS[table], *extra]
+            ):
+                counts.setdefault(name, {})[index] = count
+            for name, sparse in counts.items():
+                figures = out.setdefault(name, {})
+                for x in qs:
+                    figures[f"p{x}_{label}"] = percentile_from_counts(sparse, x)
+        keys = [f"p{x}_{label}" for label in windows for x in qs]
+        return {name: {key: figures.get(key) for key in keys} for name, figures in out.items()}
+
+    def csv_rows(self, since: datetime | None = None, service: str | None = None) -> Iterator[CheckRow]:
+        """Streamed through a server-side cursor: an export of millions of rows never sits in memory."""
+        sql, args = q.recent_sql(service, since, None, None)
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor(name="history_export") as cur:
+            cur.itersize = 5000
+            cur.execute(sql, args)
+            for record in cur:
+                yield q.check_row(record)
+
+    def rows_between(self, start: datetime, end: datetime) -> list[CheckRow]:
+        sql = f"SELECT {q.ROW} FROM checks WHERE ts >= %s AND ts < %s ORDER BY ts, idx"
+        return [q.check_row(r) for r in self._read(sql, [start, end])]
+
+    def last_runs(self, names: Iterable[str]) -> dict[str, LastRun]:
+        out = {}
+        for name, *row, failures, successes, since, error in self._read(q.LAST_RUNS_SQL, [list(dict.fromkeys(names))]):
+            out[name] = LastRun(q.check_row(tuple(row)), failures, successes, since.astimezone(UTC), error)
+        return out
+
+    def tallies(self, since: datetime, latencies: bool = False) -> dict[str, Tally]:
+        sql = q.TALLIES_SQL.format(latencies=q.TALLY_LATENCIES if latencies else "NULL")
+        return {
+            name: Tally(counted, passed, tuple(values or ()))
+            for name, counted, passed, values in self._read(sql, [since])
+        }
+
+
+def _point(row: CheckRow) -> ChartPoint:
+    failed = row.error is not None
+    return ChartPoint(row.ts, row.answered_ms, row.status, int(failed), 1, row.error)
+
+
+def _clean(row: CheckRow) -> CheckRow:
+    """PostgreSQL text cannot hold NUL: an error text with one (from a peer's bytes) loses it."""
+    if row.error is not None and "\x00" in row.error:
+        return CheckRow(row.ts, row.service, row.status, row.latency_ms, row.http_status, row.error.replace("\x00", ""))
+    return row
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for the banner and the log: the server's message without libpq's multi-line detail."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
