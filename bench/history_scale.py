@@ -10,14 +10,18 @@ latency histogram of 21 buckets around each service's own median) and encoded by
 the 30-day uptime (and percentile) query for one service, median of `--queries`; and the RSS of a
 process holding 7 days of rollups (the issue's target: the embedded store within 250 MiB).
 
-PostgreSQL half: `store_figures(store, now)` times the same queries on any HistoryStore; the lead
-adds the PostgreSQL store's set-up in `postgres_figures` (None until then).
+PostgreSQL half (`postgres_figures`): a throwaway PostgreSQL 15 cluster (tests/postgres_cluster.py,
+fsync off, stopped by its PID and deleted at the end), the same 90 days of hour rollups and 24 h of
+minute ones made by the server (generate_series), then `--pg-sweeps` live sweeps of every service
+appended 10 s apart (p50/p90 of store.append), and `store_figures` for the 30-day queries.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,9 +32,11 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+import psycopg
 from common import ROOT, env_summary
 
 from ops.history.buckets import BUCKETS, bucket_value
+from ops.history.embedded_file import encode_sweep
 from ops.history.rollup import STATUS_INDEX, STATUSES, Block, Rollups
 from ops.history.rollup_file import RollupFiles, encode_block, encode_names
 
@@ -65,13 +71,13 @@ def synthetic_block(grain: str, number: int, names: list[str], centers: np.ndarr
                  ["timed out after 5.0 s"], error, hist)  # fmt: skip
 
 
-def write_files(folder: Path, services: int, days: float, seed: int = 13) -> Path:
+def write_files(folder: Path, services: int, days: float, seed: int = 13, now: datetime = NOW) -> Path:
     """Rollup files for `services` over `days` (hours) and the last 24 h (minutes); the history path."""
     rng = np.random.default_rng(seed)
     names = [f"svc-{i:04d}" for i in range(services)]
     centers = rng.integers(40, 90, services)  # medians between ~5 ms and ~500 ms
     history = folder / "history.jsonl"
-    end_hour, end_minute = int(NOW.timestamp()) // 3600, int(NOW.timestamp()) // 60
+    end_hour, end_minute = int(now.timestamp()) // 3600, int(now.timestamp()) // 60
     spans = {"hour": range(end_hour - int(days * 24), end_hour), "minute": range(end_minute - 1440, end_minute)}
     for file in RollupFiles(history).files:
         with open(file.path, "wb") as out:
@@ -79,6 +85,98 @@ def write_files(folder: Path, services: int, days: float, seed: int = 13) -> Pat
             for number in spans[file.grain]:
                 out.write(encode_block(synthetic_block(file.grain, number, names, centers, rng)))
     return history
+
+
+def write_raw(history: Path, services: int, hours: float, now: datetime, interval_s: float = 10.0) -> int:
+    """The raw history file: a sweep of every service each `interval_s` over the last `hours`; rows."""
+    names = [f"svc-{i:04d}" for i in range(services)]
+    rng = np.random.default_rng(5)
+    sweeps = int(hours * 3600 / interval_s)
+    with open(history, "wb") as out:
+        for k in range(sweeps, 0, -1):
+            ts = now - timedelta(seconds=k * interval_s)
+            latency = np.round(rng.lognormal(3, 0.6, services), 1).tolist()
+            rows = [(name, "up", ms, 200, None) for name, ms in zip(names, latency, strict=True)]
+            out.write(encode_sweep(ts, rows))
+    return sweeps * services
+
+
+def store_child(history: str, services: int, sweeps: int) -> None:
+    """In a fresh process: the embedded store as open.py builds it for this fleet, loaded, then live
+    sweeps with the figures kept (ops/figures.py); RSS and timings as JSON."""
+    from ops.figures import Figures
+    from ops.history.embedded import EmbeddedStore, memory_for
+    from ops.probes import ProbeResult
+
+    raw, retention = timedelta(hours=48), timedelta(days=7)
+    memory = memory_for(raw, services * 360)
+    began = time.perf_counter()
+    store = EmbeddedStore(history, raw, retention, memory=memory)
+    store.load()
+    load_s = time.perf_counter() - began
+    rss_loaded = psutil.Process().memory_info().rss
+    figures = Figures(store)
+    now = datetime.now(UTC)
+    figures.rebuild(now)
+    names = [f"svc-{i:04d}" for i in range(services)]
+    sweep_ms = []
+    for k in range(sweeps):
+        ts = now + timedelta(seconds=10 * (k + 1))
+        results = [ProbeResult(name, True, 20.0 + i % 50, 200, None, ts, "up") for i, name in enumerate(names)]
+        began = time.perf_counter()
+        store.append(ts, results)
+        for r in results:
+            figures.add(r.service, r.status, r.latency_ms, r.error)
+        figures.advance(ts)
+        sweep_ms.append((time.perf_counter() - began) * 1000)
+    windows = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+    out = {
+        "memory_h": memory.total_seconds() / 3600,
+        "sweeps": sweeps,
+        "rows": len(store),
+        "frame_rows": len(store.frame()),
+        "frame_bytes_per_row": store.frame().memory_usage(deep=True).sum() / max(len(store.frame()), 1),
+        "load_s": load_s,
+        "rss_loaded_mib": rss_loaded / 2**20,
+        "sweep_ms": statistics.median(sweep_ms),
+        "fleet_uptime_ms": timed(lambda: store.uptime(windows, ts), 3),
+        "fleet_p95_24h_ms": timed(lambda: store.percentiles({"24h": windows["24h"]}, ts, (95,)), 3),
+        "chart_7d_ms": timed(lambda: store.chart_points(names[0], windows["7d"], 300, ts), 3),
+        "rss_mib": psutil.Process().memory_info().rss / 2**20,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    store.close()
+    print(json.dumps(out))
+
+
+def measure_store(folder: Path, services: int, sweeps: int = 12) -> dict:
+    """7 days at `services`: 48 h of raw rows and 7 days of rollups on disk, loaded in a fresh process."""
+    now = datetime.now(UTC)
+    began = time.perf_counter()
+    history = write_files(folder, services, 7, now=now)
+    rows = write_raw(history, services, 48, now)
+    written_s = time.perf_counter() - began
+    script = [sys.executable, str(Path(__file__)), "--store-child", str(history), "--services", str(services)]
+    script += ["--queries", str(sweeps)]
+    out = subprocess.run(script, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+    for path in folder.iterdir():
+        path.unlink()
+    return {"written_s": written_s, "raw_rows": rows, "disk_mib": size, **json.loads(out.splitlines()[-1])}
+
+
+def store_lines(r: dict) -> list[str]:
+    """The embedded store's own figures (measure_store) as lines of the table."""
+    return [
+        f"Embedded store, 7 days (48 h raw: {r['raw_rows'] / 1e6:.1f} M rows, {r['disk_mib']:.0f} MiB on disk with "
+        f"the rollups), {r['memory_h']:.0f} h of raw in memory ({r['frame_rows'] / 1e6:.2f} M rows, "
+        f"{r['frame_bytes_per_row']:.0f} B a row):",
+        f"  load {r['load_s']:.1f} s; RSS {r['rss_loaded_mib']:.0f} MiB loaded, {r['rss_mib']:.0f} MiB after "
+        f"{r['sweeps']} live sweeps with the figures, peak {r['peak_rss_mib']:.0f} MiB (target <= 250 MiB)",
+        f"  a sweep (append + figures): {r['sweep_ms']:.0f} ms median; fleet uptime 24 h/7 d/30 d "
+        f"{r['fleet_uptime_ms']:.0f} ms, fleet p95 24 h {r['fleet_p95_24h_ms']:.0f} ms, "
+        f"chart 7 d {r['chart_7d_ms']:.1f} ms",
+    ]
 
 
 def store_figures(store, now: datetime, service: str, queries: int) -> dict:
@@ -90,9 +188,116 @@ def store_figures(store, now: datetime, service: str, queries: int) -> dict:
     }
 
 
+# The PostgreSQL half: 90 days of hour rollups (and 24 h of minute ones) for the fleet, made by the server itself: 360
+# checks an hour, 0-2 failed, 21 latency buckets around each service's own median.
+_FILL_SQL = """
+INSERT INTO {table} (service, bucket, checks, failures, counted, up, answered, latency_sum, latency_min,
+    latency_max, n_down, n_degraded, n_pending, n_maintenance, n_up, last_error, last_error_ts, latency_buckets)
+SELECT name, bucket, n, f, n, n - f, n - f, (n - f) * 40.0, 3.0, 900.0, f, 0, 0, 0, n - f,
+    CASE WHEN f > 0 THEN 'timed out after 5.0 s' END, CASE WHEN f > 0 THEN bucket END, buckets
+FROM (
+    SELECT format('svc-%%s', lpad(i::text, 4, '0')) AS name, i,
+        format('[%%s:%%s]=%%s', 30 + i * 37 %% 50, 50 + i * 37 %% 50, %(shape)s::text)::int[] AS buckets
+    FROM generate_series(0, %(services)s - 1) AS i
+) AS svc
+CROSS JOIN generate_series(%(first)s::timestamptz, %(last)s::timestamptz, %(step)s::interval) AS b(bucket)
+CROSS JOIN LATERAL (SELECT {checks} AS n, ((i + extract(epoch FROM bucket)::bigint / 60) %% 150 = 0)::int AS f) AS c"""
+
+
+def fill_rollups(url: str, services: int, days: float, now: datetime) -> float:
+    """The hour and minute rollups as the bench's embedded files hold them; seconds taken."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    minute = now.replace(second=0, microsecond=0)
+    spans = {
+        "checks_hour": (hour - timedelta(days=days), hour - timedelta(hours=1), "1 hour", 360),
+        "checks_minute": (minute - timedelta(hours=24), minute - timedelta(minutes=1), "1 minute", 6),
+    }
+    began = time.perf_counter()
+    with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
+        for table, (first, last, step, checks) in spans.items():
+            counts = np.floor(checks * SHAPE).astype(int)  # the answered checks of a bucket, by latency
+            shape = "{" + ",".join(map(str, counts)) + "}"
+            sql = _FILL_SQL.format(table=table, checks=checks)
+            conn.execute(sql, {"services": services, "first": first, "last": last, "step": step, "shape": shape})
+            conn.execute(f"VACUUM ANALYZE {table}")
+    return time.perf_counter() - began
+
+
+def sweep_results(names: list[str], ts: datetime, k: int):
+    """A sweep of every service: one in fifty failed (a different one each sweep), latencies spread."""
+    from ops.probes import ProbeResult
+
+    return [
+        ProbeResult(name, failed, 5.0 + (i * 7 + k) % 300, None if failed else 200, "HTTP 503" if failed else None, ts,
+                    "down" if failed else "up")
+        for i, name in enumerate(names)
+        for failed in [i % 50 == k % 50]
+    ]  # fmt: skip
+
+
+def append_times(store, names: list[str], start: datetime, sweeps: int) -> list[float]:
+    """ms of each store.append of a full sweep, 10 s apart from `start` (the first few warm up)."""
+    times = []
+    for k in range(sweeps):
+        ts = start + timedelta(seconds=10 * k)
+        results = sweep_results(names, ts, k)
+        began = time.perf_counter()
+        store.append(ts, results)
+        times.append((time.perf_counter() - began) * 1000)
+    if not store.storage_status()["ok"]:
+        raise RuntimeError(f"PostgreSQL store: {store.storage_status()['error']}")
+    return times[5:]
+
+
+def general_times(url: str, names: list[str], start: datetime, sweeps: int) -> list[float]:
+    """ms of the general statement (retried sweeps, imports) on fresh sweeps, for comparison."""
+    from ops.history.postgres_write import WRITE_SQL, _columns
+    from ops.history.rows import CheckRow
+
+    times = []
+    with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
+        for k in range(sweeps):
+            ts = start + timedelta(seconds=10 * k)
+            rows = [CheckRow.from_result(ts, r) for r in sweep_results(names, ts, k)]
+            began = time.perf_counter()
+            with conn.transaction():
+                conn.execute(WRITE_SQL, _columns(rows, range(len(rows))))
+            times.append((time.perf_counter() - began) * 1000)
+    return times[5:]
+
+
 def postgres_figures(args) -> dict | None:
-    """PostgreSQL half (added by the lead): build a store, fill 90 days, return store_figures(...)."""
-    return None
+    """A throwaway PostgreSQL 15 cluster (tests/postgres_cluster.py, fsync off): 90 days of rollups made
+    in SQL, then live sweeps appended and the 30-day queries timed; None without the server binaries."""
+    from ops.history.postgres import PostgresStore
+    from tests.postgres_cluster import PostgresCluster, available
+
+    if not available():
+        return None
+    names = [f"svc-{i:04d}" for i in range(args.services)]
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        with cluster.admin(autocommit=True) as admin:
+            admin.execute("CREATE DATABASE history_scale")
+        url = cluster.dsn(dbname="history_scale")
+        store = PostgresStore(url, timedelta(hours=48), timedelta(days=args.days))
+        store.load()
+        fill_s = fill_rollups(url, args.services, args.days, NOW)
+        appends = append_times(store, names, NOW, args.pg_sweeps)
+        general = general_times(url, names, NOW + timedelta(hours=1), min(args.pg_sweeps, 25))
+        figures = store_figures(store, NOW + timedelta(minutes=10), names[len(names) // 2], args.queries)
+        store.close()
+    finally:
+        cluster.close()  # stopped by its postmaster's PID, its temp dir removed
+    return {
+        "fill_s": fill_s,
+        "append_p50_ms": statistics.median(appends),
+        "append_p90_ms": float(np.percentile(appends, 90)),
+        "general_p50_ms": statistics.median(general),
+        "sweeps": len(appends),
+        **figures,
+    }
 
 
 def timed(call, count: int) -> float:
@@ -142,14 +347,21 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--days", type=float, default=90)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--pg-sweeps", type=int, default=60, help="sweeps appended to the PostgreSQL store")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--store-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.queries)
         return
+    if args.store_child:
+        store_child(args.store_child, args.services, args.queries)
+        return
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         long = measure(Path(tmp), args.services, args.days, args.queries)
         week = measure(Path(tmp), args.services, 7, args.queries)
+        store = measure_store(Path(tmp), args.services)
     n = args.services
     lines = [
         f"Embedded rollups, {n} services at 10 s (files written in bulk, see the docstring):",
@@ -163,14 +375,34 @@ def main() -> None:
         f"  7 days of hours + 24 h of minutes held: process RSS {week['rss_mib']:.0f} MiB "
         f"({week['rollups_mib']:.0f} MiB for the rollups; the store's target <= 250 MiB), load {week['load_s']:.2f} s",
     ]
+    lines += store_lines(store)
     pg = postgres_figures(args)
-    lines.append(
-        "PostgreSQL: not measured (postgres_figures is the lead's to fill)"
-        if pg is None
-        else f"PostgreSQL: uptime 30 d {pg['uptime_30d_ms']:.2f} ms, p95 30 d {pg['p95_30d_ms']:.2f} ms"
-    )
-    print("\n".join(lines))
-    print(f"({env_summary()})")
+    if pg is not None:
+        lines.append(
+            f"PostgreSQL store, {n} services: 90 days of hours + 24 h of minutes made in SQL in {pg['fill_s']:.0f} s; "
+            f"{pg['sweeps']} sweeps appended; the general statement (retries, imports) "
+            f"{pg['general_p50_ms']:.0f} ms p50 a sweep"
+        )
+    print("\n".join(lines + [""] + summary_table(long, store, pg, args.queries)))
+    load = os.getloadavg()
+    print(f"(load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} before, "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} after; {env_summary()})")  # fmt: skip
+
+
+def summary_table(long: dict, store: dict, pg: dict | None, queries: int) -> list[str]:
+    """Issue 13's targets beside both stores' figures."""
+    none = "not measured (no PostgreSQL server binaries)"
+    rows = [
+        ("", "embedded", "PostgreSQL", "target"),
+        ("RSS, store holding 7 days", f"{store['rss_mib']:.0f} MiB", "(server)", "<= 250 MiB embedded"),
+        (f"uptime 30 d, one service (median of {queries})", f"{long['uptime_30d_ms']:.2f} ms",
+         f"{pg['uptime_30d_ms']:.2f} ms" if pg else none, "<= 20 ms both"),
+        (f"p95 30 d, one service (median of {queries})", f"{long['p95_30d_ms']:.2f} ms",
+         f"{pg['p95_30d_ms']:.2f} ms" if pg else none, ""),
+        ("append, one 1,000-row sweep", f"{store['sweep_ms']:.0f} ms p50 (+ figures)",
+         f"{pg['append_p50_ms']:.1f} ms p50, {pg['append_p90_ms']:.1f} ms p90" if pg else none, "<= 20 ms PostgreSQL"),
+    ]  # fmt: skip
+    return [f"{a:<44} {b:<24} {c:<30} {d}" for a, b, c, d in rows]
 
 
 if __name__ == "__main__":

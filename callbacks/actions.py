@@ -139,8 +139,9 @@ def register_recovery_actions(app, core) -> None:
     def maintenance(clicks, name, duration):
         if not clicks or not name:
             raise PreventUpdate
-        # What the click means is decided here, from the engine's state now, not from the page.
-        enabled = not view_of(core.monitor.snapshot(), name).get("maintenance")
+        # What the click means is decided here, from the engine's state now (the shared state on a
+        # follower: any dashboard may set a window, the leader honours it), not from the page.
+        enabled = not core.recovery.status(name).get("maintenance")
         seconds = float(duration or 0) or None
         try:
             core.recovery.set_maintenance(name, enabled, duration_s=seconds if enabled else None)

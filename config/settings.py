@@ -311,7 +311,7 @@ class Settings(Strict):
     services: tuple[ServiceSettings, ...]
     thresholds: Thresholds = Thresholds()
     interval_s: float = Field(default=40.0, ge=0.2, le=86400)
-    retention_days: float = Field(default=7.0, gt=0, le=3650)
+    retention_days: float = Field(default=90.0, gt=0, le=3650)  # rollups (uptime, long charts); raw: storage
     storage: StorageSettings = StorageSettings()
     # "auto" or a number; after validation always the number of probe threads (see `_size_probes`).
     max_concurrency: int | Literal["auto"] = "auto"

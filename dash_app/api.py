@@ -112,16 +112,14 @@ def core_recover(core: Core, name: str, force: bool) -> Response:
     return jsonify(entry), 202
 
 
-def _leader_only(core: Core) -> None:
-    """A follower changes no recovery state: 409 naming the leader, whose engine is the one that acts.
-
-    Not forwarded: a follower knows the leader's id, not an address the client may reach (port 0,
-    another host, the client's own credentials), and a leader that just died would turn a clear
-    409 into a hanging proxy. The client (or a load balancer) retries against the leader."""
-    if not core.leadership.is_leader:
-        leader = core.leadership.leader()
-        detail = {"reason": "not_leader", "leader": leader}
-        raise ApiError(409, "this dashboard follows; send recovery changes to the leader", detail)
+def _state_change(change, name: str | None = None) -> Response:
+    """Maintenance, switches and resets work on any dashboard: they change the shared state, which the
+    leader reads before it acts. Only running an action is the leader's (POST /api/recovery: 409
+    naming it on a follower). 503 when the shared database cannot take the change."""
+    try:
+        return jsonify(change())
+    except RecoveryConflict as exc:
+        raise ApiError(503, exc.message, {"reason": exc.reason, "service": name, **exc.detail}) from None
 
 
 def _known_service(core: Core, name: str) -> None:
@@ -154,14 +152,13 @@ def recovery_routes(api: Blueprint, core: Core) -> None:
     @api.post("/recovery/auto")
     def recovery_auto() -> Response:
         body = json_body()
-        _leader_only(core)
         enabled = _bool_field(body, "enabled")
         name = body.get("service")
         if name is not None and not isinstance(name, str):
             raise ApiError(400, "'service' must be a service name", {"body": body})
         if name is not None:
             _known_service(core, name)
-        return jsonify(core.recovery.set_auto(enabled, name))
+        return _state_change(lambda: core.recovery.set_auto(enabled, name), name)
 
     @api.get("/services/<name>/recovery")
     def recovery_status(name: str) -> Response:
@@ -172,13 +169,11 @@ def recovery_routes(api: Blueprint, core: Core) -> None:
     def maintenance(name: str) -> Response:
         _known_service(core, name)
         body = json_body()
-        _leader_only(core)
-        enabled = _bool_field(body, "enabled")
-        return jsonify(core.recovery.set_maintenance(name, enabled, _duration_field(body)))
+        enabled, duration = _bool_field(body, "enabled"), _duration_field(body)
+        return _state_change(lambda: core.recovery.set_maintenance(name, enabled, duration), name)
 
     @api.post("/services/<name>/reset")
     def reset_recovery(name: str) -> Response:
         _known_service(core, name)
         json_body()  # a malformed body is still a 400
-        _leader_only(core)
-        return jsonify(core.recovery.reset(name))
+        return _state_change(lambda: core.recovery.reset(name), name)

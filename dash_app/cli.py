@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from config import ConfigError, Settings, load_settings, settings_from_dict
 from config.auth import AuthSettings
-from config.settings import postgres_url_problem
+from config.settings import StorageSettings, postgres_url_problem
 from dash_app.logs import json_file_handler
 
 log = logging.getLogger("dash_app")
@@ -61,6 +61,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep history and recovery log in this PostgreSQL database (overrides the config's storage)",
     )
     parser.add_argument(
+        "--store-env",
+        metavar="VAR",
+        help="the same, with the URL read from environment variable VAR (no password on the command line)",
+    )
+    parser.add_argument(
         "--insecure", action="store_true", help="allow a non-loopback --host without any auth configured (not advised)"
     )
     args = parser.parse_args(argv)
@@ -72,6 +77,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     problem = None if args.store is None else postgres_url_problem(args.store)
     if problem:
         parser.error(f"--store {problem}")  # never echo the URL: it may hold a password
+    if args.store is not None and args.store_env is not None:
+        parser.error("--store and --store-env: give one")
+    if args.store_env is not None:
+        try:
+            StorageSettings(url_env=args.store_env)  # the config's own check: set, and a PostgreSQL URL
+        except ValidationError as exc:
+            parser.error(f"--store-env {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
     return args
 
 
@@ -100,8 +112,8 @@ def load(args: argparse.Namespace, demo) -> Settings:
         settings = load_settings(args.config or os.environ.get("HEALTH_CONFIG_PATH") or None)
     if args.interval is not None:
         settings = settings.model_copy(update={"interval_s": args.interval})
-    if args.store is not None:
-        storage = settings.storage.model_copy(update={"url": args.store, "url_env": None})
+    if args.store is not None or args.store_env is not None:
+        storage = settings.storage.model_copy(update={"url": args.store, "url_env": args.store_env})
         settings = settings.model_copy(update={"storage": storage})
     key = os.environ.get("DASHBOARD_API_KEY")
     if key:

@@ -47,6 +47,7 @@ ERROR_RESPONSES = {
     409: ("Conflict", "a recovery cannot start now, or this dashboard follows (`not_leader`): `detail.reason`"),
     413: ("PayloadTooLarge", "the body is over the server's limit"),
     429: ("TooManyRequests", "over the rate limit for state-changing requests; see `Retry-After`"),
+    503: ("ServiceUnavailable", "the shared database (several dashboards) cannot take the change: nothing changed"),
 }
 # With auth configured (see config/README.md): every change needs a key or a logged-in session (with its
 # CSRF token) and is rate-limited; reads need one only with auth.protect_reads. Without auth, none of this.
@@ -382,13 +383,14 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
         },
         "/api/recovery/auto": {
             "post": _op(
-                "Automatic recovery on or off, for all services or one (runtime only)",
+                "Automatic recovery on or off, for all services or one (runtime only; shared by every dashboard"
+                " of one PostgreSQL)",
                 {
                     "200": json_response(
                         "the overview, or the one service's status",
                         {"oneOf": [ref("RecoveryOverview"), ref("RecoveryStatus")]},
                     ),
-                    **errors(400, 404, 409, 413),
+                    **errors(400, 404, 413, 503),
                 },
                 requestBody=_body(
                     obj({"enabled": {"type": "boolean"}, "service": nullable("string")}, required=("enabled",))
@@ -404,7 +406,7 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
             "parameters": [SERVICE_PATH],
             "post": _op(
                 "Maintenance on (optionally for duration_s) or off",
-                {"200": status, **errors(400, 404, 409, 413)},
+                {"200": status, **errors(400, 404, 413, 503)},
                 requestBody=_body(
                     obj(
                         {
@@ -422,7 +424,7 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
             "parameters": [SERVICE_PATH],
             "post": _op(
                 "Close the circuit, forget attempts and backoff",
-                {"200": status, **errors(400, 404, 409, 413)},
+                {"200": status, **errors(400, 404, 413, 503)},
                 requestBody=ANY_OBJECT,
             ),
         },

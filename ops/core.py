@@ -8,7 +8,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from ops.events import EventBus
-from ops.history.open import open_recovery_log, open_store
+from ops.history.open import open_delivery_log, open_recovery_log, open_recovery_state, open_store
 from ops.history.protocol import HistoryStore
 from ops.leader import Leadership, SoleLeader
 from ops.live_relay import LiveRelay
@@ -39,6 +39,8 @@ class Core:
         self.prober = Prober()  # every outbound check, the monitor's and verification's alike
         self.monitor = Monitor(settings, self.store, self.bus, self.data_dir, prober=self.prober)
         self.recovery_log = open_recovery_log(settings, self.data_dir)  # shared with the history's database
+        # Policy state (attempts, circuits, maintenance, switches): PostgreSQL's table, or state_path.
+        self.recovery_state = open_recovery_state(settings, self.recovery_log)
         self.recovery = RecoveryEngine(
             settings,
             self.monitor,
@@ -47,6 +49,7 @@ class Core:
             demo=demo,
             state_path=self.data_dir / "recovery_state.json",
             prober=self.prober,
+            shared=self.recovery_state,
         )
         # The path of one check result: Monitor._record applies it to the live state, stores it with
         # the status the overrides give (maintenance), publishes it on the bus, then calls each
@@ -55,7 +58,8 @@ class Core:
         self.monitor.view_extras.append(self.recovery.view_extra)
         self.monitor.result_listeners.append(self.recovery.on_result)
         # Then notifications: an append to the notifier's inbox; Apprise sends on its own threads.
-        self.notifier = Notifier(settings, self.bus, self.data_dir)
+        deliveries = open_delivery_log(settings, self.data_dir, self.recovery_log)  # shared like the recovery log
+        self.notifier = Notifier(settings, self.bus, self.data_dir, delivery_log=deliveries)
         self.monitor.result_listeners.append(self.notifier.on_result)
         self._lead_or_follow(settings.storage.database_url)
         self.started_at = time.time()
@@ -68,13 +72,16 @@ class Core:
             self.leadership = SoleLeader()
             return
         self.leadership = Leadership(shared_url, self.settings.interval_s, on_gain=self._lead, on_loss=self._follow)
-        self.monitor.leading = self.recovery.leading = lambda: self.leadership.is_leader
+        self.recovery_state.who = self.leadership.leader_id  # who wrote a row, for whoever reads the table
+        self.monitor.leading = self.recovery.leading = self.notifier.leading = lambda: self.leadership.is_leader
         self.recovery.who_leads = self.leadership.leader
         self.relay = LiveRelay(shared_url, self.monitor, self.bus, self.leadership)
 
     def _lead(self) -> None:
         """Leadership gained: the live state from the shared history, the old leader's attempts ended."""
         self.monitor.restore()
+        self.recovery.take_over()  # attempts, backoff and circuits as the last leader left them
+        self.notifier.take_over()  # incidents it announced are not announced again
         self.recovery.interrupt_orphans("the leading dashboard was lost during the attempt")
         self.monitor.trigger_sweep()
 
@@ -109,6 +116,8 @@ class Core:
             self.relay.stop()
         self.notifier.stop()  # after the loop: its last results are in the inbox (unsent ones are logged)
         self.prober.close()
+        if self.recovery_state is not None:
+            self.recovery_state.close()
         self.store.close()
         self.bus.close()
 

@@ -4,7 +4,10 @@ The store can compute them over a window (`HistoryStore.uptime`, `percentiles`),
 services that is a scan of every row of the last 7 days per sweep. Here each window keeps running
 counts and a sorted array of latencies per service: a new check is added as it is recorded, and at
 the end of a sweep the rows that left a window are read back from the store (`rows_between`, a few
-rows) and taken out. The figures are the same numbers the store gives for the same rows
+rows) and taken out. That holds for the windows within the raw rows the store keeps at hand (the
+embedded store's `memory`, else its `raw_retention`); the longer ones (7 d, and 24 h at 1,000
+services) are asked from the store after each sweep, which reads them from its rollups: a few bucket
+sums, never days of raw rows. The figures are the same numbers the store gives for the same rows
 (tests/unit/test_figures.py holds them to it). When the store drops rows by itself (retention, its
 `generation` moves), or the clock steps back, it starts over from the store's `tallies`.
 """
@@ -12,7 +15,7 @@ rows) and taken out. The figures are the same numbers the store gives for the sa
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -21,6 +24,7 @@ from ops.history.rows import CheckRow, round_latency
 from ops.stats import LATENCY_WINDOWS, NOT_COUNTED, UPTIME_WINDOWS
 
 LONGEST = max(UPTIME_WINDOWS.values())
+ASK_EVERY = timedelta(minutes=1)  # the windows asked from the store move this little in a day or a week
 
 
 class SortedValues:
@@ -61,9 +65,9 @@ class SortedValues:
 class _Service:
     """Running figures of one service: per uptime window [counted, passed], per latency window values."""
 
-    def __init__(self) -> None:
-        self.counts = {label: [0, 0] for label in UPTIME_WINDOWS}
-        self.latencies = {label: SortedValues() for label in LATENCY_WINDOWS}
+    def __init__(self, running: set[str]) -> None:
+        self.counts = {label: [0, 0] for label in UPTIME_WINDOWS if label in running}
+        self.latencies = {label: SortedValues() for label in LATENCY_WINDOWS if label in running}
 
     def change(self, labels, counted: bool, passed: bool, latency: float | None, sign: int) -> None:
         for label in labels:
@@ -90,7 +94,13 @@ class Figures:
 
     def __init__(self, store: HistoryStore) -> None:
         self.store = store
-        self._spans = {**UPTIME_WINDOWS, **LATENCY_WINDOWS}
+        at_hand = store.memory  # windows the store answers from raw checks (the protocol)
+        spans = {**UPTIME_WINDOWS, **LATENCY_WINDOWS}
+        self._spans = {label: span for label, span in spans.items() if span <= at_hand}  # kept running
+        self._asked_uptime = {k: v for k, v in UPTIME_WINDOWS.items() if k not in self._spans}
+        self._asked_latency = {k: v for k, v in LATENCY_WINDOWS.items() if k not in self._spans}
+        self._asked: dict[str, dict] = {}  # {name: {"uptime": {...}, "latency": {...}}} of the others
+        self._asked_at: datetime | None = None
         self._services: dict[str, _Service] = {}
         self._starts: dict[str, datetime] = {}
         self._generation = -1
@@ -102,7 +112,7 @@ class Figures:
         services: dict[str, _Service] = {}
         for label, span in self._spans.items():
             for name, tally in self.store.tallies(now - span, latencies=label in LATENCY_WINDOWS).items():
-                service = services.setdefault(name, _Service())
+                service = services.setdefault(name, _Service(set(self._spans)))
                 if label in UPTIME_WINDOWS:
                     service.counts[label] = [tally.counted, tally.passed]
                 if label in LATENCY_WINDOWS and len(tally.latencies):  # an empty buffer could not grow
@@ -113,13 +123,14 @@ class Figures:
             self._services = services
             self._starts = {label: now - span for label, span in self._spans.items()}
             self._generation = generation
+        self._ask(now)
 
     def add(self, name: str, status: str, latency_ms: float | None, error: str | None) -> None:
         """One new check, as the store keeps it (latency rounded to 0.1 ms)."""
         counted = status not in NOT_COUNTED
         latency = None if error is not None else round_latency(latency_ms)
         with self._lock:
-            service = self._services.setdefault(name, _Service())
+            service = self._services.setdefault(name, _Service(set(self._spans)))
             service.change(self._spans, counted, error is None and counted, latency, +1)
 
     def advance(self, now: datetime) -> None:
@@ -133,6 +144,26 @@ class Figures:
             with self._lock:
                 self._take_out(label, gone)
                 self._starts[label] = start
+        if self._asked_at is None or not timedelta(0) < now - self._asked_at < ASK_EVERY:
+            self._ask(now)
+
+    def _ask(self, now: datetime) -> None:
+        """The windows not kept running, from the store (its rollups past its raw rows at hand): at
+        1,000 services a query of ~100 ms, so at most once a minute (between, they lag by less)."""
+        self._asked_at = now
+        if not self._asked_uptime and not self._asked_latency:
+            return
+        uptime = self.store.uptime(self._asked_uptime, now) if self._asked_uptime else {}
+        latency = self.store.percentiles(self._asked_latency, now) if self._asked_latency else {}
+        asked = {}
+        for name in {*uptime, *latency} - {"*"}:
+            keys = [f"p{p}_{label}" for label in self._asked_latency for p in (50, 95)]
+            asked[name] = {
+                "uptime": {label: uptime.get(name, {}).get(label) for label in self._asked_uptime},
+                "latency": {key: latency.get(name, {}).get(key) for key in keys},
+            }
+        with self._lock:
+            self._asked = asked
 
     def _take_out(self, label: str, rows: list[CheckRow]) -> None:
         for row in rows:
@@ -144,5 +175,17 @@ class Figures:
     def of(self, name: str) -> dict:
         """{"uptime": {...}, "latency": {...}} of one service (None where nothing counted)."""
         with self._lock:
-            service = self._services.get(name)
-            return service.figures() if service is not None else {}
+            service, asked = self._services.get(name), self._asked.get(name)
+        if service is None and asked is None:
+            return {}
+        figures = service.figures() if service is not None else {"uptime": {}, "latency": {}}
+        asked = asked or {
+            "uptime": dict.fromkeys(self._asked_uptime),
+            "latency": {f"p{p}_{label}": None for label in self._asked_latency for p in (50, 95)},
+        }
+        uptime = {**figures["uptime"], **asked["uptime"]}
+        latency = {**figures["latency"], **asked["latency"]}
+        return {
+            "uptime": {label: uptime.get(label) for label in UPTIME_WINDOWS},
+            "latency": {f"p{p}_{label}": latency.get(f"p{p}_{label}") for label in LATENCY_WINDOWS for p in (50, 95)},
+        }

@@ -1,10 +1,25 @@
-"""The embedded history store: a pandas frame in memory, persisted by appending one JSON line per sweep.
+"""The embedded history store: raw checks in a pandas frame and a JSON-lines file, plus rollups.
 
-The default store, with no server: it answers every query of ops/history/protocol.py from its frame
-(ops/history/embedded_queries.py), so pandas never leaves ops/history/. Writes are crash-safe: one
-appended line per sweep (a kill leaves at worst a torn last line, cut at the next start), damage is
-moved aside at load (ops/history/embedded_repair.py), a full disk holds sweeps until it frees up, and
-an hourly compaction drops rows older than the retention through a temp file and os.replace.
+The default store, with no server. Each sweep is one appended line (a kill leaves at worst a torn last
+line, cut at the next start), damage is moved aside at load (ops/history/embedded_repair.py), a full
+disk holds sweeps until it frees up, and an hourly compaction drops raw rows older than
+`raw_retention` through a temp file and os.replace. Every sweep is also folded into per-minute and
+per-hour rollups kept for `retention` (ops/history/embedded_rollups.py, files with the same
+guarantees).
+
+Memory. The frame costs ~27 bytes a raw row (int64 time, categorical codes, two float64), and a merge
+copies it, so 48 h of raw rows at 1,000 services and 10 s (17 M rows) would need ~0.9 GiB at peak.
+So the frame holds only the last `memory` of raw rows (open.py sizes it from the fleet: all of the
+raw retention for a small fleet, a few hours at 1,000 services; see MAX_MEMORY_ROWS); older raw rows
+stay in the file. Where each query is answered:
+- uptime, percentiles, chart_points: from the frame while the window starts within it (exact, numpy's
+  linear percentiles), else from the rollups (uptime exact but for the window's partial first
+  minute, percentiles hour-grained within one latency bucket, charts in minute or hour steps).
+- recent_checks, csv_rows, rows_between, tallies reaching back past the frame: the file is read from
+  the first line of the window (found by bisection, ops/history/embedded_cold.py), a chunk at a time.
+- spark_points and last_runs: the frame (recent by nature).
+ops/figures.py keeps the windows within `memory` running from raw rows and asks the store for the
+longer ones, so its 24 h and 7 d figures at 1,000 services come from the rollups.
 """
 
 from __future__ import annotations
@@ -16,14 +31,24 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ops.append_file import AppendFile, WriteHealth
 from ops.history import embedded_file as hf
 from ops.history import embedded_queries as q
+from ops.history.embedded_cold import file_frames
 from ops.history.embedded_compact import first_line_stamp, rewrite_from
-from ops.history.embedded_frame import check_rows, concat_frames, empty_frame, frame_from_columns, release_freed_memory
+from ops.history.embedded_frame import (
+    check_rows,
+    concat_frames,
+    empty_frame,
+    epoch_us,
+    frame_from_columns,
+    release_freed_memory,
+)
 from ops.history.embedded_repair import read_history, tmp_path
+from ops.history.embedded_rollups import StoreRollups
 from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally, round_latency
 from ops.probes import ProbeResult
 
@@ -34,18 +59,42 @@ COMPACT_EVERY = timedelta(hours=1)
 # about a week of 10 services at a 40 s interval; older ones beyond that are given up on, oldest first.
 MAX_HELD_BYTES = 8 << 20
 MERGE_EVERY = 64  # sweeps kept as columns before they are merged into the frame (by frame() or append)
+DEFAULT_RETENTION = timedelta(days=90)  # the rollups' when a caller gives one retention (the raw one)
+MAX_MEMORY_ROWS = 1_000_000  # raw rows the frame is sized for (~27 MiB, twice that during a merge)
+MIN_MEMORY = timedelta(hours=2)  # the 1 h figures, sparklines and details, with an hour's compaction lag
+
+
+def memory_for(raw_retention: timedelta, checks_per_hour: float) -> timedelta:
+    """How much raw history to hold in memory: all of it while it stays under MAX_MEMORY_ROWS, else
+    whole hours that do (never under MIN_MEMORY)."""
+    hours = MAX_MEMORY_ROWS / max(checks_per_hour, 1.0)
+    return min(raw_retention, max(MIN_MEMORY, timedelta(hours=int(hours))))
 
 
 class EmbeddedStore:
     """Append-only history with retention over one JSON-lines file (or memory only, with no path)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None, retention: timedelta) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None,
+        raw_retention: timedelta,
+        retention: timedelta | None = None,
+        *,
+        memory: timedelta | None = None,
+    ) -> None:
         self.path = Path(path) if path else None
-        self.raw_retention = retention
-        self.retention = retention  # no rollups yet: everything is raw, kept as long
+        self.raw_retention = raw_retention
+        self.retention = max(retention or DEFAULT_RETENTION, raw_retention)
+        # Without a file nothing could be read back: memory holds all of the raw retention then.
+        self.memory = raw_retention if memory is None or self.path is None else min(memory, raw_retention)
         self._lock = threading.RLock()
         self._frame = empty_frame()
         self._pending: list[hf.Columns] = []
+        self._memory_from: datetime | None = None  # every raw row from then on is in the frame (None: all)
+        self._raw_from: datetime | None = None  # raw rows before it are expired (the file may lag)
+        self._cold = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (stamp µs, rows) in the file only
+        self._health = WriteHealth("history", log)  # one for the history and its rollup files
+        self._rollups = StoreRollups(self.path, self.retention, self._health)
         self._out: AppendFile | None = None  # the file, from load() to close(); memory only without it
         self._last_compaction = datetime.now(UTC) - COMPACT_EVERY  # the first append compacts what load left
         self._compactor: threading.Thread | None = None
@@ -54,25 +103,47 @@ class EmbeddedStore:
 
     # -- life cycle ----------------------------------------------------------------------------
     def load(self) -> int:
-        """Read the history file (moving damage aside) and open it for appending."""
+        """Read the rollups and the history file (moving damage aside) and open them for appending."""
         if self.path is None:
             return 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        frame = read_history(self.path)
-        start = q.start_of(frame, datetime.now(UTC) - self.raw_retention)
+        now = datetime.now(UTC)
         with self._lock:
-            self._frame = frame.iloc[start:].reset_index(drop=True)
-            self._pending = []
+            self._read_file(now)
             self.generation += 1
-        del frame
         release_freed_memory()
-        self._out = AppendFile(self.path, WriteHealth("history", log), MAX_HELD_BYTES)
+        self._out = AppendFile(self.path, self._health, MAX_HELD_BYTES)
         self._out.open()  # a refusal (disk full) is reported; appends retry it
-        log.info("history: %d rows loaded from %s", len(self._frame), self.path)
-        return len(self._frame)
+        cold = int(self._cold[1].sum())
+        log.info("history: %d rows loaded from %s (%d more in the file only)", len(self._frame), self.path, cold)
+        return len(self)
+
+    def _read_file(self, now: datetime) -> None:
+        """Fill the rollups (files, then raw rows from where they end), the frame and the cold counts."""
+        spans = (self.raw_retention, self.memory, self.retention)
+        raw_cut, memory_cut, rollup_cut = (pd.Timestamp(now - span) for span in spans)
+        replay = self._rollups.load()
+        replay = rollup_cut if replay is None else max(pd.Timestamp(replay), rollup_cut)
+        frames, cold = [], []
+
+        def consume(chunk: pd.DataFrame) -> None:
+            stamps = chunk["ts"]
+            if stamps.max() >= replay:  # the open buckets (every bucket, without rollup files)
+                self._rollups.replay(chunk[stamps >= replay])
+            frames.append(chunk[stamps >= memory_cut])
+            cold.append(_sweep_counts(chunk[(stamps >= raw_cut) & (stamps < memory_cut)]))  # counts, not rows
+
+        read_history(self.path, consume)
+        self._rollups.retention(now)
+        self._frame = concat_frames(frames)
+        stamps, counts = (np.concatenate([c[k] for c in cold] or [np.zeros(0, np.int64)]) for k in (0, 1))
+        order = np.argsort(stamps, kind="stable")
+        self._cold = (stamps[order], counts[order])
+        self._pending = []
+        self._memory_from, self._raw_from = now - self.memory, now - self.raw_retention
 
     def close(self) -> None:
-        """Wait for a running compaction, flush and close the file. Idempotent."""
+        """Wait for a running compaction, flush and close the files. Idempotent."""
         if self._compactor is not None:
             self._compactor.join(timeout=30)
         with self._lock:
@@ -80,25 +151,33 @@ class EmbeddedStore:
             if out is not None:
                 out.sync()
                 out.close()
+                self._rollups.flush()
+                self._rollups.close()
 
     def flush(self) -> None:
-        """fsync the file (a failure is reported, not raised)."""
+        """fsync the files (a failure is reported, not raised)."""
         if self._out is not None:
             self._out.sync()
+            with self._lock:
+                self._rollups.flush()
 
     def storage_status(self) -> dict:
-        """{"ok", "error", "since", "unsaved_sweeps"}: whether sweeps reach the file (for the snapshot)."""
+        """{"ok", "error", "since", "unsaved_sweeps"}: whether sweeps reach the files (for the snapshot)."""
         if self._out is None:
             return {"ok": True, "error": None, "since": None, "unsaved_sweeps": 0}
-        return {**self._out.health.status(), "unsaved_sweeps": self._out.held}
+        status = self._out.health.status()
+        rollups = self._rollups.status()
+        if status["ok"] and rollups is not None and not rollups["ok"]:
+            status = rollups
+        return {**status, "unsaved_sweeps": self._out.held}
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._frame) + sum(len(c) for c in self._pending)
+            return len(self._frame) + sum(len(c) for c in self._pending) + int(self._cold[1].sum())
 
     # -- writing -------------------------------------------------------------------------------
     def append(self, ts: datetime, results: Sequence[ProbeResult]) -> None:
-        """Persist one sweep (one appended line) and keep it in memory."""
+        """Persist one sweep (one appended line), keep it in memory and fold it into the rollups."""
         rows = [(r.service, r.status, round_latency(r.latency_ms), r.http_status, r.error) for r in results]
         if not rows:
             return
@@ -109,19 +188,24 @@ class EmbeddedStore:
             self._pending.append(columns)  # memory first: the views go on even when the disk is full
             if self._out is not None:
                 self._out.append(line)  # never raises; in the kernel after this, a SIGKILL loses nothing
+            self._rollups.add(ts, [CheckRow(ts, *row) for row in rows])
             merge = len(self._pending) >= MERGE_EVERY
         if merge:  # now and then, not every sweep: a merge copies the whole frame
             self.frame()
+            release_freed_memory()  # the old copy's pages go back to the OS, not to the heap's high-water
         self._maybe_compact()
 
     def drop_expired(self, now: datetime) -> dict[str, int]:
-        """Drop rows older than now - retention, in memory and in the file: {"raw": rows dropped}."""
+        """Drop raw rows older than now - raw_retention (in memory and in the file), rows older than
+        now - memory from memory only, and aggregates past the retention: {"raw", "minute", "hour"}."""
         with self._compact_lock:  # one compaction at a time: the timer's and an explicit call
             self._last_compaction = datetime.now(UTC)
-            return {"raw": self._compact(now - self.raw_retention)}
+            raw = self._compact(now)
+            with self._lock:
+                return {"raw": raw, **self._rollups.retention(now)}
 
     def compact(self) -> int:
-        """drop_expired() as of now; the rows dropped from memory."""
+        """drop_expired() as of now; the raw rows dropped."""
         return self.drop_expired(datetime.now(UTC))["raw"]
 
     def _maybe_compact(self) -> None:
@@ -132,13 +216,25 @@ class EmbeddedStore:
         self._compactor = threading.Thread(target=self.compact, name="history-compactor", daemon=True)
         self._compactor.start()
 
-    def _compact(self, cutoff: datetime) -> int:
+    def _compact(self, now: datetime) -> int:
+        cutoff, memory_cut = now - self.raw_retention, now - self.memory
         self.frame()  # merge what is pending first
         with self._lock:
-            dropped = q.start_of(self._frame, cutoff)
+            leaving = q.start_of(self._frame, memory_cut)
+            expired = q.start_of(self._frame, cutoff)
+            stamps, counts = self._cold
+            if leaving > expired:  # still within the raw retention: the file keeps them
+                more_stamps, more_counts = _sweep_counts(self._frame.iloc[expired:leaving])
+                stamps, counts = np.concatenate([stamps, more_stamps]), np.concatenate([counts, more_counts])
+            cold_expired = int(np.searchsorted(stamps, round(cutoff.timestamp() * 1_000_000)))
+            dropped = expired + int(counts[:cold_expired].sum())
+            self._cold = (stamps[cold_expired:], counts[cold_expired:])
+            if leaving:
+                self._frame = self._frame.iloc[leaving:].reset_index(drop=True)
             if dropped:
-                self._frame = self._frame.iloc[dropped:].reset_index(drop=True)
                 self.generation += 1
+            self._memory_from = max(self._memory_from or memory_cut, memory_cut)
+            self._raw_from = max(self._raw_from or cutoff, cutoff)
             out = self._out
             offset = out.offset if out is not None else 0
         cutoff_text = hf.format_ts(cutoff)
@@ -188,19 +284,38 @@ class EmbeddedStore:
         sweeps: int | None = None,
         per_service: int | None = None,
     ) -> list[CheckRow]:
-        frame = q.last_sweeps(self.frame(since=since, service=service), sweeps)
-        return check_rows(q.last_per_service(frame, per_service))
+        frame = self.frame(since=since, service=service)
+        if self._in_memory(since):
+            return check_rows(q.last_per_service(q.last_sweeps(frame, sweeps), per_service))
+        if sweeps is not None and q.sweep_count(frame) >= sweeps:  # the last sweeps are all in memory
+            return check_rows(q.last_per_service(q.last_sweeps(frame, sweeps), per_service))
+
+        def limit(part: pd.DataFrame) -> pd.DataFrame:  # what the last rows can still need, chunk by chunk
+            return q.last_sweeps(part, sweeps) if sweeps is not None else q.last_per_service(part, per_service)
+
+        kept = empty_frame()
+        for chunk in self._cold_frames(since, service):
+            kept = limit(concat_frames([kept, chunk]))
+        return check_rows(q.last_per_service(limit(concat_frames([kept, frame])), per_service))
 
     def spark_points(self, names: Iterable[str], points: int, since: datetime) -> dict[str, list]:
         return q.spark_points(self.frame(since=since), names, points)
 
     def chart_points(self, service: str, window: timedelta, buckets: int, now: datetime) -> list[ChartPoint]:
+        if not self._in_memory(now - window):
+            with self._lock:
+                return self._rollups.chart(service, window, buckets, now)
         return q.chart_points(self.frame(since=now - window, service=service), window, buckets)
 
     def uptime(
         self, windows: Mapping[str, timedelta], now: datetime, service: str | None = None
     ) -> dict[str, dict[str, float | None]]:
-        return q.uptime(self._window_frame(windows, now, service), windows, now)
+        raw, rolled = self._split(windows, now)
+        out = q.uptime(self._window_frame(raw, now, service), raw, now) if raw else {}
+        if rolled:
+            with self._lock:
+                _merge(out, self._rollups.uptime(rolled, now, service))
+        return {name: {label: figures.get(label) for label in windows} for name, figures in out.items()}
 
     def percentiles(
         self,
@@ -209,20 +324,68 @@ class EmbeddedStore:
         qs: Sequence[int] = (50, 95),
         service: str | None = None,
     ) -> dict[str, dict[str, float | None]]:
-        return q.percentiles(self._window_frame(windows, now, service), windows, now, qs)
+        raw, rolled = self._split(windows, now)
+        out = q.percentiles(self._window_frame(raw, now, service), raw, now, qs) if raw else {}
+        if rolled:
+            with self._lock:
+                _merge(out, self._rollups.percentiles(rolled, now, qs, service))
+        keys = [f"p{x}_{label}" for label in windows for x in qs]
+        out.setdefault(q.FLEET, {})
+        return {name: {key: figures.get(key) for key in keys} for name, figures in out.items()}
 
     def csv_rows(self, since: datetime | None = None, service: str | None = None) -> Iterator[CheckRow]:
-        return q.csv_chunks(self.frame(since=since, service=service))
+        if not self._in_memory(since):
+            for chunk in self._cold_frames(since, service):
+                yield from q.csv_chunks(chunk)
+        yield from q.csv_chunks(self.frame(since=since, service=service))
 
     def rows_between(self, start: datetime, end: datetime) -> list[CheckRow]:
-        return check_rows(self.between(start, end))
+        rows = [] if self._in_memory(start) else [r for f in self._cold_frames(start, None, end) for r in check_rows(f)]
+        return rows + check_rows(self.between(start, end))
 
     def last_runs(self, names: Iterable[str]) -> dict[str, LastRun]:
         return q.last_runs(self.frame(), names)
 
     def tallies(self, since: datetime, latencies: bool = False) -> dict[str, Tally]:
-        return q.tallies(self.frame(since=since), latencies)
+        frame = self.frame(since=since)
+        if not self._in_memory(since):  # not what ops/figures.py asks (it keeps within `memory`): rare
+            frame = concat_frames([*self._cold_frames(since, None), frame])
+        return q.tallies(frame, latencies)
+
+    # -- where a query reads -------------------------------------------------------------------
+    def _in_memory(self, since: datetime | None) -> bool:
+        """Whether the frame holds every raw row from `since` on."""
+        start = self._memory_from
+        return start is None or (since is not None and since >= start)
+
+    def _split(self, windows: Mapping[str, timedelta], now: datetime) -> tuple[dict, dict]:
+        """(windows the frame holds, windows read from the rollups)."""
+        raw = {label: span for label, span in windows.items() if self._in_memory(now - span)}
+        return raw, {label: span for label, span in windows.items() if label not in raw}
+
+    def _cold_frames(
+        self, since: datetime | None, service: str | None, until: datetime | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """Rows from `since` up to the frame's first (or `until`), read from the file."""
+        if self.path is None or self._memory_from is None:
+            return iter(())
+        start = max(since or self._raw_from, self._raw_from)
+        end = self._memory_from if until is None else min(until, self._memory_from)
+        return file_frames(self.path, start, end, service) if start < end else iter(())
 
     def _window_frame(self, windows: Mapping[str, timedelta], now: datetime, service: str | None) -> pd.DataFrame:
         longest = max(windows.values(), default=timedelta(0))
         return self.frame(since=now - longest, service=service)
+
+
+def _merge(out: dict[str, dict], more: dict[str, dict]) -> None:
+    for name, figures in more.items():
+        out.setdefault(name, {}).update(figures)
+
+
+def _sweep_counts(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(each timestamp in µs, its rows), ascending."""
+    if frame.empty:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    stamps, counts = np.unique(epoch_us(frame["ts"]), return_counts=True)
+    return stamps, counts.astype(np.int64)

@@ -35,6 +35,11 @@ def last_sweeps(frame: pd.DataFrame, limit: int | None) -> pd.DataFrame:
     return frame[frame["ts"] >= stamps.iloc[-limit:].iloc[0]] if len(stamps) > limit else frame
 
 
+def sweep_count(frame: pd.DataFrame) -> int:
+    """How many timestamps (sweeps) the rows hold."""
+    return int(frame["ts"].nunique()) if len(frame) else 0
+
+
 def last_per_service(frame: pd.DataFrame, limit: int | None) -> pd.DataFrame:
     """At most the last `limit` rows of each service, in the frame's order."""
     if limit is None or frame.empty:

@@ -7,9 +7,11 @@ file is moved aside. Nothing is lost, and a full disk never stops the start.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,14 +24,14 @@ from ops.history.embedded_frame import check_rows, concat_frames, frame_from_col
 log = logging.getLogger(__name__)
 
 
-def read_history(path: Path) -> pd.DataFrame:
-    """The rows of the file at `path` (oldest first), the file repaired where it needed it."""
-    frames, report = _read(path)
+def read_history(path: Path, consume: Callable[[pd.DataFrame], None]) -> None:
+    """Hand the rows of the file at `path` to `consume` a chunk at a time, in file order (a week at
+    1,000 services never sits in memory whole), and repair the file where it needs it."""
+    legacy, report = _read(path, consume)
     if report.bad_lines or report.legacy:
-        _salvage_or_keep(path, frames, report)
+        _salvage_or_keep(path, legacy, report)
     elif report.torn_tail:
         _drop_torn_tail(path, report.good_bytes)
-    return concat_frames(frames)
 
 
 def write_tmp(path: Path, frame: pd.DataFrame) -> Path:
@@ -48,27 +50,32 @@ def tmp_path(path: Path) -> Path:
     return path.with_name(path.name + ".tmp")
 
 
-def _read(path: Path) -> tuple[list[pd.DataFrame], hf.ReadReport]:
+def _read(path: Path, consume: Callable[[pd.DataFrame], None]) -> tuple[pd.DataFrame | None, hf.ReadReport]:
+    """(the rows of a legacy file, to be rewritten, or None; what was found)."""
     report = hf.ReadReport()
     try:
         with open(path, "rb") as handle:
             legacy = hf.legacy_records(handle)
             if legacy is not None:
                 report.legacy = True  # rewritten in today's format; the original is kept aside
-                return [frame_from_columns(legacy_columns(legacy))], report
-            return [frame_from_columns(c) for c in hf.read_lines(handle, report)], report
+                frame = concat_frames([frame_from_columns(legacy_columns(legacy))])
+                consume(frame)
+                return frame, report
+            for columns in hf.read_lines(handle, report):
+                consume(frame_from_columns(columns))
+            return None, report
     except FileNotFoundError:
-        return [], report
+        return None, report
     except OSError as exc:
         log.warning("%s: cannot read history (%s); moving it aside", path, exc)
         _move_aside(path)
-        return [], report
+        return None, report
 
 
-def _salvage_or_keep(path: Path, frames: list[pd.DataFrame], report: hf.ReadReport) -> None:
+def _salvage_or_keep(path: Path, legacy: pd.DataFrame | None, report: hf.ReadReport) -> None:
     """Salvage; on a full disk keep the file as it is (lines stay lines), or move a legacy one aside."""
     try:
-        _salvage(path, frames, report)
+        _salvage(path, legacy, report)
         return
     except OSError as exc:
         tmp_path(path).unlink(missing_ok=True)
@@ -82,9 +89,10 @@ def _salvage_or_keep(path: Path, frames: list[pd.DataFrame], report: hf.ReadRepo
         _drop_torn_tail(path, report.good_bytes)
 
 
-def _salvage(path: Path, frames: list[pd.DataFrame], report: hf.ReadReport) -> None:
+def _salvage(path: Path, legacy: pd.DataFrame | None, report: hf.ReadReport) -> None:
     """Keep the original aside, rewrite the readable rows: warn loudly, lose nothing."""
-    tmp = write_tmp(path, concat_frames(frames))  # replacement first, then a copy aside, then the swap:
+    # The replacement first, then a copy aside, then the swap:
+    tmp = write_tmp(path, legacy) if legacy is not None else _copy_readable(path)
     aside = _aside_path(path, "corrupt")  # a kill at any step leaves a loadable file and the original
     try:
         os.link(path, aside)  # needs no free space
@@ -95,9 +103,25 @@ def _salvage(path: Path, frames: list[pd.DataFrame], report: hf.ReadReport) -> N
             aside.unlink(missing_ok=True)
             raise
     os.replace(tmp, path)
-    kept = sum(len(f) for f in frames)
     why = "is in the original dashboard's format" if report.legacy else f"has {report.bad_lines} unreadable line(s)"
-    log.warning("%s %s: original moved to %s, %d readable rows kept", path, why, aside, kept)
+    log.warning("%s %s: original moved to %s, the readable rows kept", path, why, aside)
+
+
+def _copy_readable(path: Path) -> Path:
+    """The lines of the file that decode, copied as they are, fsynced, beside it (a torn tail left out)."""
+    tmp = tmp_path(path)
+    with open(path, "rb") as source, open(tmp, "wb") as target:
+        for raw in source:
+            if not raw.endswith(b"\n"):
+                break  # a torn last line
+            try:
+                hf.Columns().add_line(json.loads(raw))
+            except hf.DECODE_ERRORS:
+                continue
+            target.write(raw)
+        target.flush()
+        os.fsync(target.fileno())
+    return tmp
 
 
 def _drop_torn_tail(path: Path, good_bytes: int) -> None:

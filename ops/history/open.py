@@ -1,4 +1,4 @@
-"""Which history store (and recovery log) a dashboard runs on: the embedded files, or PostgreSQL."""
+"""Which history store (and recovery log, recovery state, delivery log) a dashboard runs on: files or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ def open_store(settings: Settings, data_dir: str | Path, history_path: str | Pat
         from ops.history.postgres import PostgresStore
 
         return PostgresStore(url, timedelta(hours=settings.storage.raw_retention_h), retention)
-    from ops.history.embedded import EmbeddedStore
+    from ops.history.embedded import EmbeddedStore, memory_for
 
-    return EmbeddedStore(Path(history_path) if history_path else Path(data_dir) / "health_history.json", retention)
+    raw = timedelta(hours=settings.storage.raw_retention_h)
+    checks_per_hour = len(settings.services) * 3600.0 / max(settings.interval_s, 0.2)
+    path = Path(history_path) if history_path else Path(data_dir) / "health_history.json"
+    return EmbeddedStore(path, raw, retention, memory=memory_for(raw, checks_per_hour))
 
 
 def open_recovery_log(settings: Settings, data_dir: str | Path):
@@ -32,3 +35,26 @@ def open_recovery_log(settings: Settings, data_dir: str | Path):
     from ops.recovery_log import RecoveryLog
 
     return RecoveryLog(settings.recovery.log_path or Path(data_dir) / "recovery_log.jsonl")
+
+
+def open_recovery_state(settings: Settings, recovery_log):
+    """The shared recovery policy state in PostgreSQL (over the recovery log's connections), or None
+    (the engine keeps its state file)."""
+    if not settings.storage.database_url:
+        return None
+    from ops.history.postgres_recovery_state import PostgresRecoveryState
+
+    return PostgresRecoveryState(recovery_log.pool)
+
+
+def open_delivery_log(settings: Settings, data_dir: str | Path, recovery_log=None):
+    """The notification delivery log beside the history: PostgreSQL's shared table (over the recovery
+    log's connections), or the JSON-lines file."""
+    url, keep = settings.storage.database_url, settings.notifications.delivery.log_entries
+    if url:
+        from ops.history.postgres_recovery_log import PostgresDeliveryLog
+
+        return PostgresDeliveryLog(url, keep=keep, pool=recovery_log.pool)
+    from ops.notify.delivery_log import DeliveryLog
+
+    return DeliveryLog(Path(data_dir) / "notifications_log.jsonl", keep=keep)

@@ -46,6 +46,7 @@ class PostgresStore:
     def __init__(self, url: str, raw_retention: timedelta, retention: timedelta, *, pool_size: int = 4) -> None:
         self.url = url
         self.raw_retention = raw_retention
+        self.memory = raw_retention  # every raw window is answered exactly, in SQL
         self.retention = max(retention, raw_retention)
         self.minute_retention = min(self.retention, raw_retention + MINUTE_BEYOND_RAW)
         self.generation = 0

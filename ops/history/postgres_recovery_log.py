@@ -27,28 +27,28 @@ MAX_HELD = 5000  # entries kept for a server that is gone (the oldest are given 
 RETRY_S = 5.0  # while the server is unreachable, calls do not wait for it more often than this
 
 UPSERT = """
-INSERT INTO recovery_log (key, seq, service, entry)
-VALUES (
-    coalesce(%(key)s, '#' || nextval('recovery_log_seq')), nextval('recovery_log_seq'), %(service)s, %(entry)s::jsonb
-)
+INSERT INTO {table} (key, seq, service, entry)
+VALUES (coalesce(%(key)s, '#' || nextval('{table}_seq')), nextval('{table}_seq'), %(service)s, %(entry)s::jsonb)
 ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, service = excluded.service, entry = excluded.entry"""
+TABLES = ("recovery_log", "notification_log")  # same shape (migrations 0002, 0003)
 
 
 class PostgresRecoveryLog:
-    """load / append / update / recent / clear / storage_status / close, over the `recovery_log` table."""
+    """load / append / update / recent / clear / storage_status / close, over the `recovery_log` table.
 
-    def __init__(self, url: str) -> None:
-        options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
-        self._pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=2,
-            open=False,
-            timeout=3.0,
-            check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "connect_timeout": 3, "options": options},
-            name="recovery-log",
-        )
+    With table="notification_log" it is the notification delivery log; `keep` bounds the rows kept."""
+
+    def __init__(
+        self, url: str, table: str = "recovery_log", keep: int | None = None, pool: ConnectionPool | None = None
+    ) -> None:
+        if table not in TABLES:
+            raise ValueError(f"no log table {table!r}")
+        self.table, self.keep, self._upsert = table, keep, UPSERT.format(table=table)
+        self._appended = 0
+        # One small pool serves the recovery log, the recovery state and the delivery log of a
+        # dashboard (open_pool): a database's connections are few (max_connections), dashboards many.
+        self._owns_pool = pool is None
+        self._pool = open_pool(url) if pool is None else pool
         self._held: deque[dict] = deque(maxlen=MAX_HELD)
         self._lock = threading.Lock()
         self._ready = self._opened = False
@@ -61,7 +61,7 @@ class PostgresRecoveryLog:
         if not self._opened:
             self._pool.open(wait=False)
             self._opened = True
-        rows = self._run(lambda conn: conn.execute("SELECT count(*) FROM recovery_log").fetchone())
+        rows = self._run(lambda conn: conn.execute(f"SELECT count(*) FROM {self.table}").fetchone())
         return rows[0] if rows else 0
 
     def _run(self, work):
@@ -87,7 +87,7 @@ class PostgresRecoveryLog:
         with self._lock:
             while self._held:
                 try:
-                    conn.execute(UPSERT, _params(self._held[0]))
+                    conn.execute(self._upsert, _params(self._held[0]))
                 except psycopg.OperationalError:
                     raise
                 except psycopg.Error as exc:  # the entry itself is refused: retrying cannot help
@@ -111,7 +111,16 @@ class PostgresRecoveryLog:
             return
         with self._lock:
             self._held.append(entry)
-        self._run(lambda conn: None)
+            self._appended += 1
+            trim = self.keep is not None and self._appended % self.keep == 0
+        self._run(self._trim if trim else lambda conn: None)
+
+    def _trim(self, conn: psycopg.Connection) -> None:
+        """Keep the newest `keep` entries (every `keep` appends, so the table holds at most about twice that)."""
+        conn.execute(
+            f"DELETE FROM {self.table} WHERE seq <= (SELECT seq FROM {self.table} ORDER BY seq DESC OFFSET %s LIMIT 1)",
+            (self.keep,),
+        )
 
     def update(self, entry: dict) -> None:
         """Record a later state of an entry (same id): it replaces the earlier one."""
@@ -120,7 +129,7 @@ class PostgresRecoveryLog:
     def recent(self, limit: int = 50, service: str | None = None) -> list[dict]:
         """Newest first (by latest update), one per entry id; held entries lead while the server is gone."""
         where, args = ("WHERE service = %s", [service]) if service is not None else ("", [])
-        sql = f"SELECT entry FROM recovery_log {where} ORDER BY seq DESC LIMIT %s"
+        sql = f"SELECT entry FROM {self.table} {where} ORDER BY seq DESC LIMIT %s"
         rows = self._run(lambda conn: conn.execute(sql, [*args, limit]).fetchall()) or []
         with self._lock:
             held = [e for e in reversed(self._held) if service is None or e.get("service") == service]
@@ -139,18 +148,37 @@ class PostgresRecoveryLog:
         with self._lock:
             held = len(self._held)
             self._held.clear()
-        deleted = self._run(lambda conn: conn.execute("DELETE FROM recovery_log").rowcount)
+        deleted = self._run(lambda conn: conn.execute(f"DELETE FROM {self.table}").rowcount)
         return held + (deleted or 0)
 
     def storage_status(self) -> dict:
         return {"ok": self._error is None, "error": self._error, "since": self._since}
 
+    @property
+    def pool(self) -> ConnectionPool:
+        return self._pool
+
     def close(self) -> None:
         if self._held:
             self._run(lambda conn: None)
-        if self._opened:
+        if self._opened and self._owns_pool:
             self._pool.close(timeout=5)
-            self._opened = False
+        self._opened = False
+
+
+def open_pool(url: str) -> ConnectionPool:
+    """A small pool (not opened yet) for the logs and the recovery state: one connection, two at most."""
+    options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
+    return ConnectionPool(
+        url,
+        min_size=1,
+        max_size=2,
+        open=False,
+        timeout=3.0,
+        check=ConnectionPool.check_connection,
+        kwargs={"autocommit": True, "connect_timeout": 3, "options": options},
+        name="recovery-and-notifications",
+    )
 
 
 def _params(entry: dict) -> dict:
@@ -162,3 +190,36 @@ def _params(entry: dict) -> dict:
         "service": entry.get("service") if isinstance(entry.get("service"), str) else None,
         "entry": text,
     }
+
+
+class PostgresDeliveryLog(PostgresRecoveryLog):
+    """The notification delivery log, and the incidents the leader announced (`notify_incidents`).
+
+    A new leader reads the open incidents here and adopts them, so one outage is announced once
+    across a leader change; the leader that closes one (recovered) deletes it."""
+
+    def __init__(self, url: str, keep: int | None = None, pool: ConnectionPool | None = None) -> None:
+        super().__init__(url, table="notification_log", keep=keep, pool=pool)
+
+    def incident_opened(self, service: str, incident_id: str, since: datetime, reason: str) -> None:
+        sql = (
+            "INSERT INTO notify_incidents (service, id, since, reason) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (service) DO UPDATE SET id = excluded.id, since = excluded.since,"
+            " reason = excluded.reason, reminders = 0, opened_at = now()"
+        )
+        self._run(lambda conn: conn.execute(sql, (service, incident_id, since, reason[:2000])))
+
+    def incident_reminded(self, service: str, incident_id: str, reminders: int) -> None:
+        sql = "UPDATE notify_incidents SET reminders = %s WHERE service = %s AND id = %s"
+        self._run(lambda conn: conn.execute(sql, (reminders, service, incident_id)))
+
+    def incident_closed(self, service: str, incident_id: str) -> None:
+        sql = "DELETE FROM notify_incidents WHERE service = %s AND id = %s"
+        self._run(lambda conn: conn.execute(sql, (service, incident_id)))
+
+    def open_incidents(self) -> list[dict] | None:
+        """[{service, id, since, reason, reminders}] announced and not closed; None if unreachable."""
+        sql = "SELECT service, id, since, reason, reminders FROM notify_incidents ORDER BY since"
+        rows = self._run(lambda conn: conn.execute(sql).fetchall())
+        keys = ("service", "id", "since", "reason", "reminders")
+        return None if rows is None else [dict(zip(keys, row, strict=True)) for row in rows]

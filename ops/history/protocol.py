@@ -10,8 +10,10 @@ Conventions every implementation keeps:
   probe measured (kept for the record), `CheckRow.answered_ms` is what views show and aggregate.
 - Uptime is the share of counted checks that passed; "maintenance" is not counted. Degraded passed.
 - Percentiles are numpy's default ("linear") over answered checks while the window lies within the
-  raw retention, and read from the latency buckets of the rollups beyond it (within one bucket's
-  width, see ops/history/rollup.py LATENCY_EDGES_MS).
+  raw checks the store reads quickly (`memory`: PostgreSQL's raw retention; the embedded store's
+  in-memory window, all of the raw retention for a small fleet, a few hours at 1,000 services), and
+  read from the latency buckets of the rollups beyond it (within one bucket's width, about ±5 %,
+  see ops/history/buckets.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class HistoryStore(Protocol):
     """The history of checks: one append per sweep, named queries for every view."""
 
     raw_retention: timedelta  # raw checks are kept this long
+    memory: timedelta  # windows starting within this span are answered from raw checks (exact)
     retention: timedelta  # aggregates (and so uptime and charts) this long
     # Bumped whenever raw rows leave other than by being read (load, drop_expired): a reader keeping
     # running totals over them (ops/figures.py) starts over from `tallies` when it changes.
@@ -80,7 +83,7 @@ class HistoryStore(Protocol):
     def chart_points(self, service: str, window: timedelta, buckets: int, now: datetime) -> list[ChartPoint]:
         """At most `buckets` points over [now - window, now]: each raw check while there are no more
         than `buckets`, else one point per time bucket (mean answered latency, worst status, failed
-        count, last error). Windows beyond the raw retention read the rollups."""
+        count, last error). Windows reaching beyond `memory` read the rollups."""
 
     def uptime(
         self, windows: Mapping[str, timedelta], now: datetime, service: str | None = None

@@ -171,9 +171,12 @@ def read_blocks(handle: BinaryIO, report: ReadReport) -> Iterator[Block]:
 class RollupFile:
     """One grain's file: load into Rollups, append closed buckets, rewrite for retention or repair."""
 
-    def __init__(self, path: Path, grain: str, max_held_bytes: int = MAX_HELD_BYTES) -> None:
+    def __init__(
+        self, path: Path, grain: str, max_held_bytes: int = MAX_HELD_BYTES, health: WriteHealth | None = None
+    ) -> None:
         self.path, self.grain = Path(path), grain
-        self.out = AppendFile(self.path, WriteHealth(f"rollups ({grain}s)", log), max_held_bytes)
+        health = health or WriteHealth(f"rollups ({grain}s)", log)
+        self.out = AppendFile(self.path, health, max_held_bytes)
         self._names: list[str] = []  # the names line in force at the end of the file
         self._oldest: int | None = None  # the oldest bucket the file holds
 
@@ -296,9 +299,10 @@ class RollupFile:
 class RollupFiles:
     """The minute and hour files beside a history file: what the embedded store calls."""
 
-    def __init__(self, history_path: str | os.PathLike[str]) -> None:
+    def __init__(self, history_path: str | os.PathLike[str], health: WriteHealth | None = None) -> None:
+        """`health`: the history file's, so one full disk is one report and one banner (else their own)."""
         path = Path(history_path)
-        self.files = [RollupFile(path.with_name(f"{path.stem}.rollup-{g}s.jsonl"), g) for g in GRAINS]
+        self.files = [RollupFile(path.with_name(f"{path.stem}.rollup-{g}s.jsonl"), g, health=health) for g in GRAINS]
 
     def load(self, rollups: Rollups) -> list[ReadReport]:
         """Fill `rollups` from both files; then feed raw rows from rollups.replay_from() and call append()."""

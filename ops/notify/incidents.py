@@ -84,6 +84,22 @@ class IncidentBook:
         self.open[name] = incident
         return incident
 
+    def adopt(self, records: list[dict]) -> None:
+        """A new leader: the incidents the shared log says are open become ours (announced, not again)."""
+        now, first = self.clock(), self.reminders.after_s
+        adopted = {}
+        for record in records:
+            mine = self.open.get(record["service"])
+            if mine is not None and mine.id == record["id"]:
+                adopted[mine.service] = mine
+                continue
+            adopted[record["service"]] = Incident(
+                record["id"], record["service"], record["since"], record["reason"], now,
+                reminders=record.get("reminders") or 0, next_reminder=None if first is None else now + first,
+            )  # fmt: skip
+            self.status.setdefault(record["service"], DOWN)
+        self.open = adopted
+
     @staticmethod
     def _credit(incident: Incident) -> str:
         if incident.recovered_by:

@@ -50,11 +50,17 @@ class UnknownTarget(KeyError):
 class Notifier:
     """Incidents, routing and delivery for one core; inactive (no threads) without targets."""
 
-    def __init__(self, settings: Settings, bus: EventBus, data_dir: str | Path, clock=time.monotonic) -> None:
+    def __init__(
+        self, settings: Settings, bus: EventBus, data_dir: str | Path, clock=time.monotonic, delivery_log=None
+    ) -> None:
         self.config = config = settings.notifications
         self.bus, self.clock = bus, clock
         self._tags = {s.name: s.tags for s in settings.services}
-        self.log = DeliveryLog(Path(data_dir) / "notifications_log.jsonl", keep=config.delivery.log_entries)
+        # The file, or PostgreSQL's shared table (ops/history/open.py): every dashboard's page shows the same.
+        keep = config.delivery.log_entries
+        self.log = delivery_log or DeliveryLog(Path(data_dir) / "notifications_log.jsonl", keep=keep)
+        # The leader gate (ops/leader.py): only the leader announces; a follower's bus news is the leader's.
+        self.leading = lambda: True
         self.book = IncidentBook(config.reminders, clock)
         self.counts: Counter[tuple[str, str]] = Counter()
         self.active = config.enabled and bool(config.targets)
@@ -135,16 +141,25 @@ class Notifier:
                 except ValueError:
                     log.exception("notifications: unreadable bus message")
 
+    def take_over(self) -> None:
+        """Leadership gained: adopt the open incidents the shared log holds (on the events thread)."""
+        if self.active:
+            self._put(("adopt",))
+
     # -- the events thread ---------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
             item = self._take()
             try:
+                if not self.leading():
+                    continue  # a follower announces nothing: the leader does, once
                 if item is not None:
                     self._handle(item)
                 if self._pending and self.clock() >= self._pending_until:
                     self._flush_downs()
                 reminders = self.book.due_reminders(datetime.now(UTC))
+                for event in reminders:
+                    self.log.incident_reminded(event.service, event.incident, event.reminder)
                 if reminders:
                     self._flush_downs()
                     self._send_grouped(reminders)
@@ -160,9 +175,18 @@ class Notifier:
             return self._inbox.popleft() if self._inbox else None
 
     def _handle(self, item: tuple) -> None:
+        if item[0] == "adopt":
+            records = self.log.open_incidents()
+            if records is not None:
+                self.book.adopt(records)
+                log.info("notifications: %d open incident(s) adopted from the shared log", len(records))
+            return
         if item[0] == "result":
             _, name, status, maintenance, since, reason, ts = item
-            for event in self.book.observe(name, status, maintenance, since, reason, ts, self._tags.get(name, ())):
+            before = self.book.open.get(name)
+            events = self.book.observe(name, status, maintenance, since, reason, ts, self._tags.get(name, ()))
+            self._ledger(name, before, self.book.open.get(name))
+            for event in events:
                 if event.kind == "down":
                     if not self._pending:
                         self._pending_until = self.clock() + self.config.group_wait_s
@@ -178,6 +202,15 @@ class Notifier:
         elif news.get("type") == "recovery" and isinstance(news.get("entry"), dict):
             name = news["entry"].get("service")
             self._send_all(self.book.recovery(news["entry"], now, self._tags.get(name, ())))
+
+    def _ledger(self, name: str, before, after) -> None:
+        """Tell the shared log an incident opened or closed, before its message is queued."""
+        if after is before:
+            return
+        if before is not None:
+            self.log.incident_closed(name, before.id)
+        if after is not None:
+            self.log.incident_opened(name, after.id, after.since, after.reason)
 
     def _send_all(self, events: list[Event]) -> None:
         if events:

@@ -31,6 +31,7 @@ from ops.recovery.records import (
     skipped_entry,
 )
 from ops.recovery.registry import build_action
+from ops.recovery.sync import GLOBAL, StateSync
 from ops.recovery.views import status_fields, view_fields
 from ops.recovery.worker import act_and_verify
 from ops.recovery_log import KEEP_IN_MEMORY, RecoveryLog
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAINTENANCE = "maintenance"
 STOP_JOIN_S = 5.0
+STATE_POLL_S = 1.0  # how often a dashboard reads the shared state's changes (one indexed query)
 
 
 class RecoveryConflict(Exception):
@@ -71,6 +73,7 @@ class RecoveryEngine:
         probe_fn=None,
         clock=time.monotonic,
         wall=time.time,
+        shared=None,
     ) -> None:
         self.settings, self.policy = settings, settings.recovery
         self.monitor, self.bus, self.log = monitor, bus, recovery_log
@@ -87,15 +90,25 @@ class RecoveryEngine:
         self._running = 0
         self._workers: dict[str, threading.Thread] = {}
         self._stopping = threading.Event()
+        # Several dashboards over one PostgreSQL: the state lives in its table (ops/recovery/sync.py),
+        # not in state_path; any dashboard changes settings there, the leader reads them before acting.
+        self._sync = None if shared is None else StateSync(shared, self._states, self._lock, clock, wall)
+        self._poller: threading.Thread | None = None
         # The leader gate (ops/leader.py): only the leader acts; a follower names the leader instead.
         self.leading: Callable[[], bool] = lambda: True
         self.who_leads: Callable[[], dict | None] = lambda: None
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Restore maintenance windows and open circuits saved by the previous run."""
-        with self._lock:
-            load_state(self.state_path, self._states)
+        """Restore maintenance windows and open circuits saved by the previous run (or shared)."""
+        if self._sync is not None:
+            self._sync.reload()
+            self._apply_global()
+            self._poller = threading.Thread(target=self._poll, name="recovery-state", daemon=True)
+            self._poller.start()
+        else:
+            with self._lock:
+                load_state(self.state_path, self._states)
         if self.leading():  # a follower leaves the leader's attempts alone; it marks them when it leads
             self.interrupt_orphans()
 
@@ -105,6 +118,33 @@ class RecoveryEngine:
         for entry in self.log.recent(limit=KEEP_IN_MEMORY):
             if entry.get("outcome") == RUNNING:
                 self.log.update(entry | {"outcome": INTERRUPTED, "reason": reason})
+
+    def take_over(self) -> None:
+        """Leadership gained: the counters as the last leader left them (attempt caps hold across leaders)."""
+        if self._sync is not None:
+            self._sync.reload()
+            self._apply_global()
+
+    def _poll(self) -> None:
+        """Read the shared state's changes; a leader shows them in its views (and so on every page)."""
+        while not self._stopping.wait(STATE_POLL_S):
+            try:
+                changed = self._sync.refresh(take_counters=not self.leading())
+                self._apply_global()
+                if changed and self.leading():
+                    self._republish()
+            except Exception:  # noqa: BLE001 - a bad row must not end the polling
+                log.exception("shared recovery state: refresh failed")
+
+    def _apply_global(self) -> None:
+        self.auto_enabled = self.policy.enabled if self._sync.auto is None else self._sync.auto
+
+    def _before_deciding(self, name: str, result: ProbeResult, service: ServiceSettings) -> None:
+        """A failure that may start an attempt: read the shared settings first (a maintenance set elsewhere)."""
+        st = self._states[name]
+        if self._sync is not None and not result.ok and st.failures + 1 >= self.limits(service).threshold:
+            self._sync.refresh(take_counters=False)
+            self._apply_global()
 
     def cancel_running(self) -> None:
         """Leadership lost: stop the actions under way (their entries end interrupted, see _attempt)."""
@@ -127,6 +167,8 @@ class RecoveryEngine:
         deadline = time.monotonic() + STOP_JOIN_S
         for thread in workers.values():
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self._poller is not None:
+            self._poller.join(STOP_JOIN_S)
         self._save()
 
     # -- the listener: runs on a probe thread, so it only counts and maybe starts a worker ---------
@@ -135,13 +177,16 @@ class RecoveryEngine:
             return
         service = self._services[name]
         limits = self.limits(service)
+        self._before_deciding(name, result, service)
         now, wall = self._clock(), self._wall()
         skipped = entry = None
         with self._lock:
             st = self._states[name]
             in_maintenance = pol.maintenance_active(st, wall)
             if result.ok:
+                before = (len(st.attempts), st.backoff_level, st.flapping)
                 closed = pol.on_success(st, now, state.status in HEALTHY, limits)
+                forgot = before != (len(st.attempts), st.backoff_level, st.flapping)
             else:
                 pol.on_failure(st, in_maintenance)
                 verdict, code, text = pol.auto_decision(st, limits, now, self._auto_on(service, st), name in self)
@@ -160,13 +205,17 @@ class RecoveryEngine:
             if closed:
                 log.info("%s is healthy again: circuit closed", name)
                 self._save()
+            if closed or forgot:
+                self._share(name)
             return
         if skipped is not None:
             log.info("automatic recovery of %s skipped: %s", name, skipped["reason"])
             self._publish(skipped, new=True)
             if skipped["reason_code"] == "attempt_cap":
                 self._save()
+                self._share(name)
         if entry is not None:
+            self._share(name)
             self._launch(service, entry)
 
     # -- the interface the views use -----------------------------------------------------------
@@ -177,10 +226,13 @@ class RecoveryEngine:
         limit is reached, or there is no action; UnknownService for a name not configured.
         """
         service = self._service(name)
+        if self._sync is not None and self.leading():
+            self._sync.refresh(take_counters=False)  # a reset or maintenance set on another dashboard
         with self._lock:
             st = self._states[name]
             self._check_manual(st, name, force)
             entry = self._begin(service, st, "manual", self._clock(), self._wall(), forced=force and st.circuit_open)
+        self._share(name)
         self._launch(service, entry)
         return dict(entry)
 
@@ -207,6 +259,11 @@ class RecoveryEngine:
         self._service(name)
         if duration_s is not None and not duration_s > 0:
             raise ValueError("duration_s must be a positive number of seconds")
+        if self._sync is not None:
+            until = self._wall() + duration_s if enabled and duration_s else None
+            self._set_shared(name, {"maintenance": enabled, "maintenance_until": until})
+            log.info("%s: maintenance %s (shared)", name, "on" if enabled else "off")
+            return self._changed(name)
         with self._lock:
             st = self._states[name]
             st.maintenance = enabled
@@ -219,13 +276,24 @@ class RecoveryEngine:
     def reset(self, name: str) -> dict:
         """Close the circuit and forget attempts and backoff (the operator fixed something)."""
         self._service(name)
+        if self._sync is not None:
+            self._set_shared(name, {}, reset=True)
+            log.info("%s: recovery state reset by the operator (shared)", name)
+            return self._changed(name)
         with self._lock:
             pol.reset(self._states[name])
         log.info("%s: recovery state reset by the operator", name)
         return self._changed(name)
 
     def set_auto(self, enabled: bool, name: str | None = None) -> dict:
-        """Switch automatic recovery on/off for all or one service (runtime only, not saved)."""
+        """Switch automatic recovery on/off for all or one service (runtime only, unless shared)."""
+        if self._sync is not None:
+            if name is not None:
+                self._service(name)
+            self._set_shared(GLOBAL if name is None else name, {"auto": enabled})
+            self._apply_global()
+            self._republish()
+            return self.overview() if name is None else self.status(name)
         if name is None:
             self.auto_enabled = enabled
             self._republish()
@@ -237,7 +305,12 @@ class RecoveryEngine:
 
     def status(self, name: str) -> dict:
         """The engine's view of one service (GET /api/services/<name>/recovery)."""
-        service = self._service(name)
+        self._service(name)
+        self._read_shared()
+        return self._status(name)
+
+    def _status(self, name: str) -> dict:
+        service = self._services[name]
         limits = self.limits(service)
         with self._lock:
             st = self._states[name]
@@ -247,11 +320,12 @@ class RecoveryEngine:
 
     def overview(self) -> dict:
         """Global switches and every service's status (GET /api/recovery)."""
+        self._read_shared()
         return {
             "auto": self.auto_enabled,
             "running": self._running,
             "max_concurrent": self.policy.max_concurrent,
-            "services": {name: self.status(name) for name in self._services},
+            "services": {name: self._status(name) for name in self._services},
         }
 
     # -- hooks into the monitor ----------------------------------------------------------------
@@ -360,6 +434,7 @@ class RecoveryEngine:
                 del self._workers[service.name]
         if event == pol.CIRCUIT_OPENED:
             self._save()
+        self._share(service.name)
         return event
 
     def _log_outcome(self, name: str, entry: dict, event: str | None) -> None:
@@ -375,6 +450,20 @@ class RecoveryEngine:
         elif event == pol.FLAPPING:
             log.warning("%s is flapping: it keeps failing after successful recoveries; backing off", name)
 
+    def _set_shared(self, name: str, changes: dict, reset: bool = False) -> None:
+        if not self._sync.set(name, changes, reset):
+            raise RecoveryConflict("shared_state_unreachable", "the shared database cannot be reached: nothing changed")
+
+    def _read_shared(self) -> None:
+        """A follower's answers show the table as it is now (a leader's memory is already the newest)."""
+        if self._sync is not None and not self.leading():
+            self._sync.refresh(take_counters=True)
+            self._apply_global()
+
+    def _share(self, name: str) -> None:
+        if self._sync is not None and self.leading():
+            self._sync.share(name)
+
     def _changed(self, name: str) -> dict:
         self._save()
         self._republish()
@@ -388,12 +477,15 @@ class RecoveryEngine:
         self.bus.publish({"type": "recovery", "entry": entry, "status": self.status(entry["service"])})
 
     def _republish(self) -> None:
-        if self.monitor is not None and not self._stopping.is_set():
+        # A follower's states are not the leader's: its page shows what the leader republishes.
+        if self.monitor is not None and not self._stopping.is_set() and self.leading():
             try:
                 self.monitor.republish()
             except Exception:  # noqa: BLE001 - a snapshot problem must not fail a recovery
                 log.exception("snapshot after a recovery change failed")
 
     def _save(self) -> None:
+        if self._sync is not None:
+            return  # the table is the state; nothing in state_path
         with self._lock:
             save_state(self.state_path, self._states)

@@ -256,3 +256,25 @@ def test_close_is_idempotent_and_a_new_instance_finds_every_row(store, reopen):
     assert again.recent_checks() == rows and len(again) == 4
     ts = sweep(again, 20, ("a",))
     assert stamps(again.recent_checks(sweeps=1)) == [(ts, "a")]
+
+
+def test_uptime_over_a_window_longer_than_the_raw_retention_comes_from_the_aggregates(store):
+    assert store.retention >= store.raw_retention + timedelta(hours=6)  # room for the old rows below
+    old = NOW - store.raw_retention - timedelta(hours=3)
+    for i in range(4):  # four old checks, one failed: gone from the raw rows, kept in the aggregates
+        ts = old + timedelta(minutes=10 * i)
+        store.append(ts, [probe(ts, "a", *(("down", None, "refused") if i == 0 else ()))])
+    sweep(store, 60, ("a",))
+    store.drop_expired(NOW)
+    assert len(store.recent_checks(service="a")) == 1
+    month = {"30d": timedelta(days=30), "1h": HOUR}
+    assert store.uptime(month, NOW) == {"a": {"30d": 80.0, "1h": 100.0}}
+    assert store.uptime(month, NOW, service="a") == {"a": {"30d": 80.0, "1h": 100.0}}
+
+
+def test_a_chart_over_a_week_has_at_most_buckets_points(store):
+    for hours in range(6, 150):  # a check an hour, from 6 hours to 6.2 days ago
+        sweep(store, 3600 * hours, ("a", "up", float(hours)))
+    points = store.chart_points("a", timedelta(days=7), 50, NOW)
+    assert 1 < len(points) <= 50 and sum(p.checks for p in points) == 144
+    assert [p.ts for p in points] == sorted(p.ts for p in points)

@@ -114,8 +114,47 @@ def test_a_retried_batch_counts_each_check_once_in_the_rollups(store):
         from ops.history.rows import CheckRow
 
         assert write_rows(conn, [CheckRow.from_result(NOW, r) for r in rows], [0, 1]) == 0  # a lost COMMIT retried
-    assert count(store.url, "SELECT sum(checks) FROM checks_hour") == 2
+        partly = [*rows, result("cache", NOW, 3.0)]  # a sweep some of whose rows are stored already
+        assert write_rows(conn, [CheckRow.from_result(NOW, r) for r in partly], [0, 1, 2]) == 1
+    assert count(store.url, "SELECT sum(checks) FROM checks_hour") == 3
     assert count(store.url, "SELECT sum(failures) FROM checks_minute") == 1
+    assert count(store.url, "SELECT count(*) FROM checks") == 3
+
+
+ROLLUP = (
+    "SELECT service, bucket, checks, failures, counted, up, answered, round(latency_sum::numeric, 6), latency_min,"
+    " latency_max, n_down, n_degraded, n_pending, n_maintenance, n_up, last_error, last_error_ts,"
+    " latency_buckets::text FROM {} ORDER BY service, bucket"
+)
+
+
+def test_a_live_sweep_folds_into_the_rollups_as_the_general_statement_does(store, cluster, monkeypatch):
+    from ops.history import postgres_write
+    from ops.history.postgres_write import WRITE_SQL, _columns
+    from ops.history.rows import CheckRow
+
+    monkeypatch.setattr(postgres_write, "WRITE_SQL", "SELECT 1 / 0")  # the store's sweeps take the fast statement
+
+    general = fresh_database(cluster)
+    pg.PostgresStore(general, timedelta(hours=2), timedelta(days=30)).load()
+    kinds = [  # (status, latency, error): answered, failed with and without a latency, maintenance, unknown
+        ("up", 12.3, None), ("degraded", 900.0, None), ("down", 0.7, "refused"), ("down", None, "timed out"),
+        ("maintenance", 5.0, None), ("paused", 8.0, None), ("up", None, None),
+    ]  # fmt: skip
+    with psycopg.connect(general, autocommit=True, options="-c TimeZone=UTC") as conn:
+        for k in range(20):  # 10 s apart: six sweeps a minute, a new minute and a new hour on the way
+            ts = NOW - timedelta(minutes=2) + timedelta(seconds=10 * k, microseconds=k)
+            sweep = [
+                result(f"s{i}", ts, ms, error, status) for i in range(9) for status, ms, error in [kinds[(i + k) % 7]]
+            ]
+            store.append(ts, sweep)
+            with conn.transaction():
+                conn.execute(WRITE_SQL, _columns([CheckRow.from_result(ts, r) for r in sweep], range(9)))
+    for table in ("checks", "checks_minute", "checks_hour"):
+        sql = ROLLUP.format(table) if table != "checks" else "SELECT * FROM checks ORDER BY service, ts"
+        with psycopg.connect(store.url) as fast, psycopg.connect(general) as slow:
+            assert fast.execute(sql).fetchall() == slow.execute(sql).fetchall()
+    assert count(store.url, "SELECT count(*) FROM checks_hour") == 18  # NOW - 2 min to NOW + 1 min: two hours
 
 
 def write_history(path: Path, sweeps: int, names=("web", "db")) -> None:

@@ -216,3 +216,26 @@ def test_compose_passes_the_database_dsn_from_the_environment_never_a_literal(co
     assert dsn_vars == {"DATABASE_URL"}
     assert env["DATABASE_URL"].startswith("${DATABASE_URL:?")  # required, and taken from the operator's env
     assert "postgres:postgres@" not in COMPOSE.read_text().split("DATABASE_URL:")[1].splitlines()[0]
+
+
+def test_the_shared_compose_runs_two_dashboards_over_one_history_url(monkeypatch):
+    shared = yaml.safe_load((ROOT / "docker-compose.shared.yml").read_text())
+    services = shared["services"]
+    monkeypatch.setenv("MC_HISTORY_URL", "postgresql://postgres:postgres@postgres:5432/mission_control")
+    published = set()
+    for name in ("mission-control-a", "mission-control-b"):
+        service = services[name]
+        args = parse_args(python_command(service["command"]))
+        assert args.store_env == "MC_HISTORY_URL" and args.store is None  # no password on a command line
+        assert args.host == "0.0.0.0" and not args.insecure
+        # The page is told the WebSocket port by its own server: the published ports are the ones it listens on.
+        ports = {f"{args.port}:{args.port}", f"{args.ws_port}:{args.ws_port}"}
+        assert set(service["ports"]) == ports and not ports & published
+        published |= ports
+        assert service["environment"]["MC_HISTORY_URL"].endswith("@postgres:5432/mission_control}")
+        assert service["depends_on"]["mc-history-db"]["condition"] == "service_completed_successfully"
+        health = service.get("healthcheck", {}).get("test") or args_of("HEALTHCHECK")[0]
+        health_text = " ".join(health) if isinstance(health, list) else health
+        assert f"127.0.0.1:{args.port}/api/health" in health_text
+    creator = " ".join(services["mc-history-db"]["command"])
+    assert "CREATE DATABASE mission_control" in creator and "bytebotdb" not in creator

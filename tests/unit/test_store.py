@@ -132,3 +132,26 @@ def test_a_store_without_a_file_works_in_memory():
     store.append(now, results(now))
     assert len(store.frame()) == 5
     store.close()
+
+
+def test_a_torn_rollup_line_is_cut_on_reload_and_the_long_windows_keep_their_answers(tmp_path, caplog):
+    path = tmp_path / "h.json"
+    store = EmbeddedStore(path, timedelta(hours=1), timedelta(days=30))
+    store.load()
+    now = datetime.now(UTC)
+    for i in range(20):  # ten minutes: minute buckets close and reach the rollup file
+        ts = now - timedelta(seconds=30 * (20 - i))
+        store.append(ts, results(ts, ok=i % 4 != 0))
+    month = {"30d": timedelta(days=30)}
+    before = store.uptime(month, now)
+    store.close()
+    minutes = tmp_path / "h.rollup-minutes.jsonl"
+    assert minutes.stat().st_size > 0
+    with open(minutes, "ab") as handle:
+        handle.write(b'{"grain":"minute","start":"2026-')  # a kill mid-write
+    with caplog.at_level(logging.WARNING):
+        again = EmbeddedStore(path, timedelta(hours=1), timedelta(days=30))
+        again.load()
+    assert "partial last line" in caplog.text and len(list(tmp_path.glob("h.rollup-minutes.jsonl.torn-*"))) == 1
+    assert again.uptime(month, now) == before and before["postgres"]["30d"] == 75.0
+    again.close()
