@@ -11,6 +11,7 @@ from dash import ClientsideFunction, Input, Output, State, html, no_update
 from callbacks.common import error_text
 from layouts import ids
 from layouts.header import STORAGE_BANNER, overall_badge, storage_banner
+from ops.core import follower_text
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def register_callbacks(app, core) -> None:
         prevent_initial_call=True,
     )
     def render_header(snapshot):
-        return header_parts(snapshot or {}, core.monitor.next_run, core.monitor.interval)[1:]
+        return header_parts(snapshot or {}, core.next_sweep(), core.monitor.interval)[1:]
 
     @app.callback(
         Output(ids.LIVE, "data", allow_duplicate=True),
@@ -74,6 +75,10 @@ def register_callbacks(app, core) -> None:
         prevent_initial_call=True,
     )
     def check_now(_clicks):
+        refusal = core.not_leading()
+        if refusal is not None:  # the leader probes; its next sweep reaches this page by the relay
+            text = follower_text(refusal["leader"])
+            return no_update, html.Span(text[0].upper() + text[1:] + ".", className="text-warning"), True
         began = time.monotonic()
         try:
             snapshot = request_sweep(core)

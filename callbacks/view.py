@@ -24,7 +24,7 @@ def initial_view(core, tz: tzinfo, ws_port: int | None = None) -> dict:
         "snapshot": snapshot,
         "overall": overall,
         "counts": counts,
-        "clock": clock_data(snapshot, core.monitor.next_run, core.monitor.interval),
+        "clock": clock_data(snapshot, core.next_sweep(), core.monitor.interval),
         "clock_text": f"Last sweep {last}" if last else "Waiting for the first sweep",
         "summary": core_summary(core, snapshot),
         "count_text": f"{len(snapshot.get('services', []))} services",

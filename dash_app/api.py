@@ -15,7 +15,7 @@ from dash_app.params import (
     service_param,
     time_param,
 )
-from ops.core import Core
+from ops.core import Core, follower_text
 from ops.history.export import csv_text, sweeps_of
 from ops.history.rows import CheckRow
 from ops.recovery import RecoveryConflict
@@ -75,6 +75,9 @@ def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
     @api.post("/health-check")
     def health_check() -> Response:
         json_body()  # a malformed body is still a 400, even though none is needed
+        refusal = core.not_leading()
+        if refusal is not None:  # only the leader probes: an old snapshot with a 200 would claim a sweep
+            raise ApiError(409, follower_text(refusal["leader"]), refusal)
         timeout = max(s.timeout_s for s in core.settings.services) + 10
         core.monitor.request_sweep(timeout=timeout)
         return _json_text(core.monitor.snapshot_text())

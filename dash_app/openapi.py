@@ -44,7 +44,11 @@ ERROR_RESPONSES = {
     405: ("MethodNotAllowed", "the path exists, the method does not: `Allow` lists the methods"),
     401: ("Unauthorized", "auth is configured and the request has no valid key or session"),
     403: ("Forbidden", "a session request without its CSRF token"),
-    409: ("Conflict", "a recovery cannot start now, or this dashboard follows (`not_leader`): `detail.reason`"),
+    409: (
+        "Conflict",
+        "a recovery cannot start now, or this dashboard follows (`not_leader`, `detail.leader` names the leader"
+        " or is null): `detail.reason`",
+    ),
     413: ("PayloadTooLarge", "the body is over the server's limit"),
     429: ("TooManyRequests", "over the rate limit for state-changing requests; see `Retry-After`"),
     503: ("ServiceUnavailable", "the shared database (several dashboards) cannot take the change: nothing changed"),
@@ -208,7 +212,12 @@ SCHEMAS = {
             "leader": {
                 **obj({"id": {"type": "string"}, "since": ISO_TIME, "is_me": {"type": "boolean"}}),
                 "nullable": True,
-                "description": "the dashboard that probes and recovers; null while none is known",
+                "description": "the dashboard that probes and recovers; null while none is known (or it is stale)",
+            },
+            "stale_leader": {
+                **obj({"id": {"type": "string"}, "heartbeat": ISO_TIME}),
+                "nullable": True,
+                "description": "a dashboard that holds the leadership but stopped beating its heart (hung or cut off)",
             },
             "role": {
                 "type": "string",
@@ -357,8 +366,8 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
         "/api/loop-status": {"get": _op("The monitor loop", {"200": json_response("loop", ref("LoopStatus"))})},
         "/api/health-check": {
             "post": _op(
-                "Run a sweep now and answer with its snapshot",
-                {"200": snapshot, **errors(400, 413)},
+                "Run a sweep now and answer with its snapshot (409 `not_leader` on a follower: the leader probes)",
+                {"200": snapshot, **errors(400, 409, 413)},
                 requestBody=ANY_OBJECT,
             )
         },

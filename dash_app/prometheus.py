@@ -195,9 +195,17 @@ class CoreCollector(Collector):
             self._last_sweep = durations[-1]
 
     def _count_new_outcomes(self) -> None:
-        """Count each attempt once, when the log first shows it finished (the log may be cleared)."""
+        """Count each attempt once, when the log first shows it finished (the log may be cleared).
+
+        A log in PostgreSQL answers None from read_recent() when the database could not be read:
+        then nothing is counted and the ids seen stay, or the next good read would count them all again."""
+        log = self.core.recovery_log
+        read = getattr(log, "read_recent", None)  # the file log (ops/recovery_log.py) is always readable
+        entries = read(limit=100_000) if read is not None else log.recent(limit=100_000)
+        if entries is None:
+            return
         finished = {}
-        for entry in self.core.recovery_log.recent(limit=100_000):
+        for entry in entries:
             if entry.get("id") and entry.get("outcome") not in (None, "running"):
                 finished[entry["id"]] = entry
         for key in finished.keys() - self._finished_ids:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 
 from config.settings import Settings
@@ -18,6 +19,12 @@ from ops.probes import Prober
 from ops.recovery import RecoveryEngine
 
 log = logging.getLogger(__name__)
+
+
+def follower_text(leader: dict | None) -> str:
+    """Why a follower runs no sweep, naming who does (the API's 409, the page's toast)."""
+    who = f"the leader ({leader['id']})" if leader else "the leader (none known right now)"
+    return f"this dashboard follows; {who} runs the sweeps"
 
 
 class Core:
@@ -71,27 +78,46 @@ class Core:
         if shared_url is None:
             self.leadership = SoleLeader()
             return
-        self.leadership = Leadership(shared_url, self.settings.interval_s, on_gain=self._lead, on_loss=self._follow)
+        self.leadership = Leadership(
+            shared_url,
+            self.settings.interval_s,
+            on_gain=self._take_over,  # runs before is_leader turns true: nothing gated on it acts meanwhile
+            on_ready=self.monitor.trigger_sweep,  # leading now: the first sweep at once
+            on_loss=self._follow,
+        )
         self.recovery_state.who = self.leadership.leader_id  # who wrote a row, for whoever reads the table
         self.monitor.leading = self.recovery.leading = self.notifier.leading = lambda: self.leadership.is_leader
         self.recovery.who_leads = self.leadership.leader
         self.relay = LiveRelay(shared_url, self.monitor, self.bus, self.leadership)
 
-    def _lead(self) -> None:
-        """Leadership gained: the live state from the shared history, the old leader's attempts ended."""
+    def _take_over(self) -> None:
+        """Leadership won, not yet published: the live state from the shared history, the old leader's
+        attempts ended. No sweep, announcement or attempt of ours can run until this returns."""
         self.monitor.restore()
         self.recovery.take_over()  # attempts, backoff and circuits as the last leader left them
-        self.notifier.take_over()  # incidents it announced are not announced again
+        self.notifier.take_over()  # incidents it announced are not announced again (queued before any result)
         self.recovery.interrupt_orphans("the leading dashboard was lost during the attempt")
-        self.monitor.trigger_sweep()
 
     def _follow(self) -> None:
         """Leadership lost (probing has already stopped: the gates read is_leader): end our attempts."""
         self.recovery.cancel_running()
 
     def leader_status(self) -> dict:
-        """Who probes, for GET /api/loop-status: {"leader": {"id", "since", "is_me"} or None, "role"}."""
-        return {"leader": self.leadership.leader(), "role": self.leadership.role()}
+        """Who probes, for GET /api/loop-status: {"leader": {"id", "since", "is_me"} or None, "role",
+        "stale_leader": {"id", "heartbeat"} of a lock holder that stopped beating, or None}."""
+        leadership = self.leadership
+        return {"leader": leadership.leader(), "role": leadership.role(), "stale_leader": leadership.stale_leader()}
+
+    def not_leading(self) -> dict | None:
+        """None while this dashboard probes; else who does, for a 409 or a toast: {"reason", "leader"}."""
+        if self.leadership.is_leader:
+            return None
+        return {"reason": "not_leader", "leader": self.leadership.leader()}
+
+    def next_sweep(self) -> datetime | None:
+        """When this dashboard's next sweep is due, or None on a follower (its idle loop's time means
+        nothing: the clock then counts from the leader's last sweep plus the interval)."""
+        return self.monitor.next_run if self.leadership.is_leader else None
 
     def start(self, run_loop: bool = True) -> None:
         """Load what was saved, make the first snapshot, and (normally) start the loop."""
@@ -118,6 +144,7 @@ class Core:
         self.prober.close()
         if self.recovery_state is not None:
             self.recovery_state.close()
+        self.recovery_log.close()  # last of the three on its pool: held entries flushed, the pool closed
         self.store.close()
         self.bus.close()
 

@@ -1,10 +1,13 @@
 """Who probes: one dashboard of several over one PostgreSQL leads, the others follow.
 
 The leader holds a session-level advisory lock on its own connection. PostgreSQL drops the lock the
-moment that session ends (a killed process closes its socket; a silent peer is cut by TCP
-keepalives), and the next follower to ask takes it. The leader notices a lost connection on its
-next heartbeat (every `interval/4`) and stops probing before anything else. `mc_leader` says who
-leads (id, since, heartbeat, backend pid) so followers can name the leader in loop-status and 409s.
+moment that session ends (a killed process closes its socket; a silent peer is cut by the server's
+TCP keepalives, set per session below), and the next follower to ask takes it. The leader beats its
+heart every `interval/4`; a heartbeat that fails or is not answered within `deadline_s` (a frozen
+server answers nothing, so a watchdog thread times it, not the server) makes it step down at once.
+A new leader finishes its take-over (`on_gain`) before `is_leader` turns true, so nothing gated on
+it acts half-way. `mc_leader` says who leads (id, since, heartbeat, backend pid) so followers can
+name the leader in loop-status and 409s; a heartbeat older than `stale_s` names nobody (stale).
 
 Without PostgreSQL there is nobody to share with: `SoleLeader` always leads (role "single").
 """
@@ -15,16 +18,19 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 log = logging.getLogger(__name__)
 
 LEADER_KEY = 0x6D63_6C64  # "mcld": one fixed advisory lock key for all dashboards of one database
 MIN_TICK_S, MAX_TICK_S = 0.1, 2.0
+MIN_DEADLINE_S = 1.0  # a statement's budget never below this: a busy CI box must not depose a healthy leader
 CONNECT = {
     "autocommit": True,
     "connect_timeout": 3,
@@ -35,6 +41,11 @@ CONNECT = {
     "keepalives_count": 2,
     "tcp_user_timeout": 9000,  # ms: unacknowledged writes fail instead of hanging a heartbeat
 }
+# The same on the server's side of the socket: without them a vanished leader's backend (and its
+# lock) lives until the server's OS keepalive default fires (7200 s), and nobody leads meanwhile.
+SERVER_KEEPALIVES = (
+    "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=2 -c tcp_user_timeout=9000"
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mc_leader (
     key bigint PRIMARY KEY,
@@ -45,7 +56,7 @@ CREATE TABLE IF NOT EXISTS mc_leader (
 )"""
 # The row counts only while its backend still holds the lock: a killed leader's row is history.
 WHO_LEADS = """
-SELECT l.id, l.since, l.heartbeat FROM mc_leader l
+SELECT l.id, l.since, l.heartbeat, now() - l.heartbeat > make_interval(secs => %s) FROM mc_leader l
 JOIN pg_locks k ON k.pid = l.backend_pid AND k.locktype = 'advisory' AND k.granted
  AND k.classid::bigint = (l.key >> 32) AND k.objid::bigint = (l.key & 4294967295) AND k.objsubid = 1
 WHERE l.key = %s"""
@@ -55,6 +66,13 @@ ON CONFLICT (key) DO UPDATE SET id = EXCLUDED.id, since = EXCLUDED.since, heartb
  backend_pid = EXCLUDED.backend_pid"""
 
 Callback = Callable[[], None]
+
+
+def connect_args(url: str, statement_timeout_ms: int | None = None) -> dict:
+    """psycopg.connect keywords: client keepalives (CONNECT) and the server's, kept with the URL's own options."""
+    own = conninfo_to_dict(url).get("options") or ""
+    timeout = f" -c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
+    return {**CONNECT, "options": f"{own} {SERVER_KEEPALIVES}{timeout}".strip()}
 
 
 def process_id() -> str:
@@ -82,6 +100,9 @@ class SoleLeader:
     def leader(self) -> dict:
         return {"id": self.leader_id, "since": self.since.isoformat(), "is_me": True}
 
+    def stale_leader(self) -> None:
+        return None
+
 
 class Leadership:
     """Tries the advisory lock every `tick` seconds on a dedicated connection; holds it while it lives."""
@@ -93,38 +114,64 @@ class Leadership:
         *,
         key: int = LEADER_KEY,
         on_gain: Callback | None = None,
+        on_ready: Callback | None = None,
         on_loss: Callback | None = None,
     ) -> None:
         self.url, self.key = url, key
         self.tick = min(MAX_TICK_S, max(MIN_TICK_S, interval_s / 4))
+        self.deadline_s = max(MIN_DEADLINE_S, 2 * self.tick)  # a statement's budget (server and watchdog)
+        self.stale_s = self.deadline_s + 2 * self.tick  # a heartbeat older than this: the leader is unresponsive
         self.leader_id = process_id()
-        self.on_gain, self.on_loss = on_gain or (lambda: None), on_loss or (lambda: None)
+        # on_gain takes over (is_leader still False), on_ready runs once it is True, on_loss after it ends.
+        self.on_gain, self.on_ready = on_gain or (lambda: None), on_ready or (lambda: None)
+        self.on_loss = on_loss or (lambda: None)
         self.is_leader = False
         self.since: datetime | None = None
         self._known: dict | None = None  # the leader as last read (a follower's view)
         self._conn: psycopg.Connection | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()  # one tick at a time (the thread, or a test calling tick())
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()  # one tick at a time (the thread, or a test calling tick_once())
+        self._state = threading.Lock()  # is_leader changes (the ticking thread, the watchdog, stop)
+        self._beat_began: float | None = None  # monotonic start of the heartbeat in flight
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="leadership", daemon=True)
-            self._thread.start()
+        if not self._threads:
+            for target, name in ((self._run, "leadership"), (self._watch, "leadership-watch")):
+                self._threads.append(threading.Thread(target=target, name=name, daemon=True))
+                self._threads[-1].start()
 
     def stop(self) -> None:
-        """Stop trying; a leader steps down (callbacks run) and its lock goes with its connection."""
+        """Stop trying; a leader steps down (callbacks run) and its lock goes with its connection.
+
+        Bounded even when the server hangs: a tick stuck in a query keeps its connection (its thread
+        closes it when the query returns) but this process stops leading at once."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-        with self._lock:
-            self._drop("stopping")
+        for thread in self._threads:
+            thread.join(self.deadline_s + 1.0)
+        if self._lock.acquire(timeout=1.0):
+            try:
+                self._drop("stopping")
+            finally:
+                self._lock.release()
+        else:
+            log.warning("leadership: stopping while a query hangs; its connection is closed when it returns")
+            self._step_down("stopping")
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.tick_once()
             self._stop.wait(self.tick)
+        with self._lock:  # a stop() that timed out left the connection to us
+            self._drop("stopping")
+
+    def _watch(self) -> None:
+        """The watchdog: a heartbeat not answered in time deposes the leader (a frozen server never answers)."""
+        while not self._stop.wait(self.tick / 2):
+            began = self._beat_began
+            if began is not None and self.is_leader and time.monotonic() - began > self.deadline_s:
+                self._step_down(f"heartbeat not answered within {self.deadline_s:.1f} s")
 
     # -- one tick ------------------------------------------------------------------------------
     def tick_once(self) -> None:
@@ -133,7 +180,9 @@ class Leadership:
             try:
                 conn = self._connect()
                 if self.is_leader:
-                    conn.execute("UPDATE mc_leader SET heartbeat = now() WHERE key = %s", (self.key,))
+                    self._beat(conn)
+                elif self._stop.is_set():
+                    return
                 elif conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]:
                     self._gain(conn)
                 else:
@@ -143,26 +192,48 @@ class Leadership:
 
     def _connect(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.url, application_name=f"mc-leader {self.leader_id}"[:63], **CONNECT)
+            args = connect_args(self.url, int(self.deadline_s * 1000))
+            self._conn = psycopg.connect(self.url, application_name=f"mc-leader {self.leader_id}"[:63], **args)
             with self._conn.transaction():  # one creator at a time: concurrent CREATEs collide in pg_type
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.key + 1,))
                 self._conn.execute(SCHEMA)
         return self._conn
 
-    def _gain(self, conn: psycopg.Connection) -> None:
-        self.since = datetime.now(UTC)
-        conn.execute(UPSERT, (self.key, self.leader_id, self.since))
-        self.is_leader = True
-        self._known = {"id": self.leader_id, "since": self.since.isoformat()}
-        log.info("leadership gained: %s probes and recovers", self.leader_id)
-        self._call(self.on_gain, "gain")
+    def _beat(self, conn: psycopg.Connection) -> None:
+        self._beat_began = time.monotonic()
+        try:
+            conn.execute("UPDATE mc_leader SET heartbeat = now() WHERE key = %s", (self.key,))
+        finally:
+            self._beat_began = None
+        if not self.is_leader:  # the watchdog deposed us while it hung: this session is not trusted again
+            self._drop("heartbeat answered too late")
 
-    def _drop(self, why: str) -> None:
-        """The connection is gone or going: a leader stops first, then the socket is closed."""
-        was_leader, self.is_leader = self.is_leader, False
+    def _gain(self, conn: psycopg.Connection) -> None:
+        since = datetime.now(UTC)
+        conn.execute(UPSERT, (self.key, self.leader_id, since))
+        self.since, self._known = since, {"id": self.leader_id, "since": since.isoformat()}
+        log.info("leadership gained: %s takes over", self.leader_id)
+        self._call(self.on_gain, "gain")  # before is_leader: no sweep, announcement or attempt starts half-way
+        if self._stop.is_set():
+            return  # stopped meanwhile: never lead (the thread's exit closes the connection and its lock)
+        conn.execute("UPDATE mc_leader SET heartbeat = now() WHERE key = %s", (self.key,))
+        with self._state:
+            self.is_leader = True
+        log.info("leadership: %s probes and recovers", self.leader_id)
+        self._call(self.on_ready, "ready")
+
+    def _step_down(self, why: str) -> bool:
+        """Stop leading (once, whoever notices first); True if this call ended the leadership."""
+        with self._state:
+            was_leader, self.is_leader = self.is_leader, False
         if was_leader:
             log.warning("leadership lost (%s): probing stops", why)
             self._call(self.on_loss, "loss")
+        return was_leader
+
+    def _drop(self, why: str) -> None:
+        """The connection is gone or going: a leader stops first, then the socket is closed."""
+        was_leader = self._step_down(why)
         self._known = None
         if self._conn is not None:
             try:
@@ -174,8 +245,10 @@ class Leadership:
             log.info("leadership: no connection to PostgreSQL (%s); retrying", why)
 
     def _who_leads(self, conn: psycopg.Connection) -> dict | None:
-        row = conn.execute(WHO_LEADS, (self.key,)).fetchone()
-        return None if row is None else {"id": row[0], "since": row[1].isoformat(), "heartbeat": row[2].isoformat()}
+        row = conn.execute(WHO_LEADS, (self.stale_s, self.key)).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "since": row[1].isoformat(), "heartbeat": row[2].isoformat(), "stale": bool(row[3])}
 
     @staticmethod
     def _call(callback: Callback, what: str) -> None:
@@ -189,10 +262,18 @@ class Leadership:
         return "leader" if self.is_leader else "follower"
 
     def leader(self) -> dict | None:
-        """{"id", "since", "is_me"} of the leader as last seen, or None while nobody is known to lead."""
+        """{"id", "since", "is_me"} of the leader as last seen, or None while nobody is known to lead
+        (none holds the lock, or its holder's heartbeat is stale: see stale_leader())."""
         known = self._known
         if self.is_leader:
             return {"id": self.leader_id, "since": self.since.isoformat() if self.since else None, "is_me": True}
-        if known is None:
+        if known is None or known.get("stale"):
             return None
         return {"id": known["id"], "since": known["since"], "is_me": False}
+
+    def stale_leader(self) -> dict | None:
+        """{"id", "heartbeat"} of a lock holder whose heartbeat stopped (hung or cut off), else None."""
+        known = self._known
+        if self.is_leader or known is None or not known.get("stale"):
+            return None
+        return {"id": known["id"], "heartbeat": known["heartbeat"]}

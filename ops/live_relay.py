@@ -21,7 +21,7 @@ from datetime import datetime
 import psycopg
 
 from ops.events import EventBus
-from ops.leader import CONNECT
+from ops.leader import connect_args
 from ops.live_views import encode
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ class LiveRelay:
                 continue  # a follower's bus carries what it relays: never sent back
             payloads = [self._envelope(text) for text in self.split(message)]
             try:
-                conn = conn if conn is not None and not conn.closed else psycopg.connect(self.url, **CONNECT)
+                if conn is None or conn.closed:
+                    conn = psycopg.connect(self.url, **connect_args(self.url))
                 for payload in payloads:
                     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
                     self.sent += 1
@@ -98,15 +99,26 @@ class LiveRelay:
     def _listen_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.url, **CONNECT) as conn:
+                with psycopg.connect(self.url, **connect_args(self.url)) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._resync("listening (again)")  # whatever came before LISTEN is in the history
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=0.5):
-                            self.receive(note.payload)
+                            self._apply(note.payload)
             except psycopg.Error as exc:
                 log.warning("live relay: listener connection lost (%s); reconnecting", exc)
                 self._stop.wait(RETRY_S)
+            except Exception:  # noqa: BLE001 - a dead listener would show old statuses as live forever
+                log.exception("live relay: listener failed; reconnecting")
+                self._stop.wait(RETRY_S)
+
+    def _apply(self, payload: str) -> None:
+        """receive(), but a notification it cannot apply costs a resync, never the listener."""
+        try:
+            self.receive(payload)
+        except Exception:  # noqa: BLE001 - e.g. a view without a name: what we show may be off, so re-read
+            log.exception("live relay: notification not applied")
+            self._resync("a notification could not be applied")
 
     def receive(self, payload: str) -> None:
         """One notification: into the live views (results, sweeps) or onto the bus (the rest)."""

@@ -93,8 +93,10 @@ class EmbeddedStore:
         self._memory_from: datetime | None = None  # every raw row from then on is in the frame (None: all)
         self._raw_from: datetime | None = None  # raw rows before it are expired (the file may lag)
         self._cold = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (stamp µs, rows) in the file only
-        self._health = WriteHealth("history", log)  # one for the history and its rollup files
-        self._rollups = StoreRollups(self.path, self.retention, self._health)
+        self._health = WriteHealth("history", log)
+        # The rollup files keep their own health: shared, a rollup file with nothing to write marked
+        # "saved again" while the history's line was refused, and the full-disk banner went away.
+        self._rollups = StoreRollups(self.path, self.retention)
         self._out: AppendFile | None = None  # the file, from load() to close(); memory only without it
         self._last_compaction = datetime.now(UTC) - COMPACT_EVERY  # the first append compacts what load left
         self._compactor: threading.Thread | None = None

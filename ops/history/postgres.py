@@ -4,7 +4,11 @@ One transaction per sweep: an INSERT of arrays into `checks` and one upsert per 
 (ops/history/postgres_write.py). The queries are SQL over raw rows within the raw retention and over
 the rollups beyond it (ops/history/postgres_read.py). A lost server never raises out of append():
 sweeps are held (up to MAX_HELD_ROWS, oldest given up first), storage_status() says so, and the next
-append writes them. Every statement has a timeout, so no query hangs the page.
+append writes them. A failed read answers empty (and moves `generation`, so figures built from the
+store start over once reads work); reads then answer at once for READ_RETRY_S before trying again.
+A read waits at most POOL_WAIT_S for a connection plus STATEMENT_TIMEOUT_MS for its statement.
+Retention (drop_expired) runs by itself about once an hour on a thread started by append(), so only
+the dashboard that writes (the leader) deletes.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ from ops.probes import ProbeResult
 
 log = logging.getLogger(__name__)
 
-STATEMENT_TIMEOUT_MS = 5000  # no query may hang a page or the monitor loop longer than this
+STATEMENT_TIMEOUT_MS = 5000  # a statement runs at most this long (after its wait for a connection)
 CONNECT_TIMEOUT_S = 3  # libpq's connect_timeout (whole seconds, at least 2)
 POOL_WAIT_S = 3.0  # a caller waits this long for a connection before the store reports it down
 FAILING_WAIT_S = 1.0  # ... and a sweep while it is known to be gone
-READ_RETRY_S = 5.0  # while the server is unreachable, reads answer empty at once for this long
+READ_RETRY_S = 5.0  # after a failed read or write, reads answer empty at once for this long
+RETENTION_EVERY_S = 3600.0  # drop_expired runs this often, on a thread started by append()
+RETENTION_FIRST_S = 600.0  # ... first this long after the store is made (start-up is busy enough)
 MAX_HELD_ROWS = 200_000  # about 3 days of 10 services at 40 s: held sweeps beyond are given up, oldest first
 WRITE_BATCH_ROWS = 5_000  # held sweeps are written back in transactions of about this many rows
 DELETE_BATCH = 10_000  # rows per retention DELETE: short transactions, no long lock
@@ -68,7 +74,13 @@ class PostgresStore:
         self._error: str | None = None
         self._since: str | None = None
         self._failed_at = 0.0
+        # Reads have their own failure state: a follower never writes, so only a read can clear it.
+        self._read_error: str | None = None
+        self._read_since: str | None = None
+        self._read_failed_at = 0.0
         self._count: tuple[float, int] | None = None
+        self._next_retention = time.monotonic() + RETENTION_FIRST_S
+        self._retention: threading.Thread | None = None
 
     # -- life cycle ----------------------------------------------------------------------------
     def load(self) -> int:
@@ -96,6 +108,8 @@ class PostgresStore:
         if self._closed:
             return
         self._closed = True
+        if self._retention is not None:
+            self._retention.join(timeout=30)
         self.flush()
         if self._held_rows:
             log.error("history database: %d check(s) not written at close (%s)", self._held_rows, self._error)
@@ -107,10 +121,14 @@ class PostgresStore:
             self._drain()
 
     def storage_status(self) -> dict:
+        """Not ok while sweeps cannot be written or reads fail; ok again once either works."""
+        error, since = self._error, self._since
+        if error is None:
+            error, since = self._read_error, self._read_since
         return {
-            "ok": self._error is None,
-            "error": self._error,
-            "since": self._since,
+            "ok": error is None,
+            "error": error,
+            "since": since,
             "unsaved_sweeps": len(self._held),
         }
 
@@ -137,6 +155,17 @@ class PostgresStore:
             if self._closed:
                 return
             self._drain()
+        self._maybe_drop_expired()
+
+    def _maybe_drop_expired(self) -> None:
+        """Start drop_expired on a thread when it is due (about hourly) and none is running."""
+        if time.monotonic() < self._next_retention or (self._retention and self._retention.is_alive()):
+            return
+        self._next_retention = time.monotonic() + RETENTION_EVERY_S
+        self._retention = threading.Thread(
+            target=lambda: self.drop_expired(datetime.now(UTC)), name="history-retention", daemon=True
+        )
+        self._retention.start()
 
     def _drain(self) -> None:
         """Write the held sweeps, oldest first, in batches; stop at the first failure (it is reported)."""
@@ -205,16 +234,49 @@ class PostgresStore:
 
     # -- reading -------------------------------------------------------------------------------
     def _read(self, sql: str, args: Sequence | Mapping) -> list[tuple]:
-        """Rows of a query; none while the server is unreachable (storage_status() says why)."""
-        if self._error is not None and time.monotonic() - self._failed_at < READ_RETRY_S:
+        """Rows of a query; none while the server is unreachable (storage_status() says why).
+
+        An empty answer that is no answer moves `generation`: whoever keeps figures from the rows
+        (ops/figures.py) has missed some, and starts over from the store once reads work."""
+        now = time.monotonic()
+        write_down = self._error is not None and now - self._failed_at < READ_RETRY_S
+        if write_down or (self._read_error is not None and now - self._read_failed_at < READ_RETRY_S):
+            self.generation += 1
             return []
+        down = self._error is not None or self._read_error is not None
         try:
-            with self._pool.connection() as conn:
-                return conn.execute(sql, args).fetchall()
+            # While the server is known to be gone, a read waits less for it (the page goes on).
+            with self._pool.connection(timeout=FAILING_WAIT_S if down else POOL_WAIT_S) as conn:
+                rows = conn.execute(sql, args).fetchall()
         except psycopg.OperationalError as exc:
-            log.warning("history database: a query failed: %s", _describe(exc))
-            self._failed_at = time.monotonic()
+            self._read_failed(exc)
             return []
+        if down:
+            self._read_ok()
+        return rows
+
+    def _read_failed(self, exc: BaseException) -> None:
+        text = _describe(exc)
+        if self._read_error is None:
+            log.warning("history database: a query failed: %s", text)
+            self._read_since = datetime.now(UTC).isoformat()
+        self._read_error = text
+        self._read_failed_at = time.monotonic()
+        self.generation += 1
+
+    def _read_ok(self) -> None:
+        """A read worked: the read failure is over, and so is a write failure with nothing held
+        (a follower's, or a failed load's: no sweep of ours waits to be written)."""
+        if self._read_error is not None:
+            log.warning("history database: reading again (%s was the error)", self._read_error)
+            self._read_error = self._read_since = None
+        if self._error is not None and self._write_lock.acquire(blocking=False):
+            try:
+                if not self._held:
+                    log.warning("history database: reachable again (%s was the error)", self._error)
+                    self._error = self._since = None
+            finally:
+                self._write_lock.release()
 
     def recent_checks(self, *, service=None, since=None, sweeps=None, per_service=None) -> list[CheckRow]:
         sql, args = q.recent_sql(service, since, sweeps, per_service)

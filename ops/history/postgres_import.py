@@ -1,7 +1,12 @@
 """Copy a JSON-lines history file (the embedded store's) into the PostgreSQL store, in batches.
 
-Rows the database already has (same service and moment) are skipped, rollups included, so a rerun
-adds nothing. Damaged lines are counted and skipped, as the embedded store's reader does.
+What is idempotent: a row the database holds (same service and moment) is skipped, rollups included.
+Retention deletes raw rows past the raw retention but keeps their rollups, so a row older than
+now - raw_retention is also skipped when its service's hour rollup was there before the import began
+(it was counted then). A rerun therefore adds nothing twice, before or after retention ran. The one
+cost: rows of such an hour that were never imported (say a live dashboard wrote the hour's other
+checks first, and it is past the raw retention now) are not added to it. Pass the dashboards'
+`storage.raw_retention_h`. Damaged lines are counted and skipped, as the embedded store's reader does.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ from ops.history.postgres_write import write_rows
 from ops.history.rows import CheckRow
 
 BATCH_ROWS = 20_000
+RAW_RETENTION = timedelta(hours=48)  # storage.raw_retention_h's default
+# The hour rollups past the raw retention as they were before the import wrote anything.
+SNAPSHOT_SQL = """CREATE TEMP TABLE import_rolled_up ON COMMIT PRESERVE ROWS AS
+    SELECT service, bucket FROM checks_hour WHERE bucket < %s"""
+ROLLED_UP_SQL = """SELECT k.service, k.bucket FROM unnest(%s::text[], %s::timestamptz[]) AS k(service, bucket)
+    JOIN import_rolled_up r USING (service, bucket)"""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATEMENT_TIMEOUT_MS = 120_000  # an import batch is bigger than a sweep
 
@@ -70,12 +81,14 @@ def _chunks(path: Path, report: ImportReport) -> Iterator[hf.Columns]:
         report.bad_lines = read.bad_lines + int(read.torn_tail)
 
 
-def import_file(path: Path, url: str) -> ImportReport:
+def import_file(path: Path, url: str, raw_retention: timedelta = RAW_RETENTION) -> ImportReport:
     """Load `path` into the database at `url`; OSError for the file, psycopg.Error for the database."""
     report = ImportReport()
     options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
     with psycopg.connect(url, autocommit=True, connect_timeout=10, options=options) as conn:
         migrate(conn)
+        cutoff = datetime.now(UTC) - raw_retention
+        conn.execute(SNAPSHOT_SQL, (cutoff,))
         batch: list[CheckRow] = []
         positions: list[int] = []
         for columns in _chunks(path, report):
@@ -83,15 +96,27 @@ def import_file(path: Path, url: str) -> ImportReport:
                 batch.append(row)
                 positions.append(position)
                 if len(batch) >= BATCH_ROWS:
-                    report.added += _write(conn, batch, positions)
+                    report.added += _write(conn, batch, positions, cutoff)
                     report.read += len(batch)
                     batch, positions = [], []
         if batch:
-            report.added += _write(conn, batch, positions)
+            report.added += _write(conn, batch, positions, cutoff)
             report.read += len(batch)
     return report
 
 
-def _write(conn: psycopg.Connection, batch: list[CheckRow], positions: list[int]) -> int:
+def _write(conn: psycopg.Connection, batch: list[CheckRow], positions: list[int], cutoff: datetime) -> int:
+    """Write the batch but the rows past the raw retention whose hour was rolled up before (see above)."""
+    hours = {(r.service, _hour(r.ts)) for r in batch if r.ts < cutoff}
+    if hours:
+        services, buckets = zip(*hours, strict=True)
+        counted = {(s, b.astimezone(UTC)) for s, b in conn.execute(ROLLED_UP_SQL, (list(services), list(buckets)))}
+        if counted:
+            kept = [i for i, r in enumerate(batch) if r.ts >= cutoff or (r.service, _hour(r.ts)) not in counted]
+            batch, positions = [batch[i] for i in kept], [positions[i] for i in kept]
     with conn.transaction():
         return write_rows(conn, batch, positions)
+
+
+def _hour(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

@@ -128,9 +128,19 @@ class PostgresRecoveryLog:
 
     def recent(self, limit: int = 50, service: str | None = None) -> list[dict]:
         """Newest first (by latest update), one per entry id; held entries lead while the server is gone."""
+        entries = self.read_recent(limit, service)
+        return self._merged([], limit, service) if entries is None else entries
+
+    def read_recent(self, limit: int = 50, service: str | None = None) -> list[dict] | None:
+        """recent(), or None when the database could not be read (a counter must not take the
+        held entries alone for the whole log)."""
         where, args = ("WHERE service = %s", [service]) if service is not None else ("", [])
         sql = f"SELECT entry FROM {self.table} {where} ORDER BY seq DESC LIMIT %s"
-        rows = self._run(lambda conn: conn.execute(sql, [*args, limit]).fetchall()) or []
+        rows = self._run(lambda conn: conn.execute(sql, [*args, limit]).fetchall())
+        return None if rows is None else self._merged(rows, limit, service)
+
+    def _merged(self, rows: list, limit: int, service: str | None) -> list[dict]:
+        """The held entries (newest first), then the stored ones, one per id."""
         with self._lock:
             held = [e for e in reversed(self._held) if service is None or e.get("service") == service]
         seen: set = set()

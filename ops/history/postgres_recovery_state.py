@@ -2,7 +2,9 @@
 
 One row per service ('' for the global switches). Any dashboard writes `settings` (maintenance,
 auto, a reset); only the leader writes `counters` (attempts, backoff, circuit). Every write takes a
-new `version` from one sequence, so a reader asks for what changed since the last version it saw.
+new `version` from one sequence (taken under the row lock); a reader reads every row (one per
+service) and applies those whose version is not the one it last saw: versions do not commit in
+order, so "everything above the highest seen" could skip one.
 Calls never raise for a lost server: reads return None, writes False, and the caller decides.
 """
 
@@ -21,27 +23,32 @@ log = logging.getLogger(__name__)
 
 GLOBAL = ""  # the row of the switches that apply to every service
 
-CHANGED = """
-SELECT service, version, settings, counters FROM recovery_state WHERE version > %s ORDER BY version"""
-# settings || changes; a reset also clears the counters and bumps `resets` (which refuses stale counter writes).
+ROWS = """SELECT service, version, settings, counters FROM recovery_state ORDER BY service"""
+# settings || changes; a reset also clears the counters (not the attempt in flight: it still runs)
+# and bumps `resets` (which refuses stale counter writes). nextval in DO UPDATE runs under the row
+# lock, so one row's versions grow in the order its writes commit.
 SET = """
 INSERT INTO recovery_state AS r (service, version, settings, updated_by)
 VALUES (%(service)s, nextval('recovery_state_seq'), %(changes)s || jsonb_build_object('resets', %(reset)s::int), %(by)s)
 ON CONFLICT (service) DO UPDATE SET
-    version = excluded.version, updated_at = now(), updated_by = excluded.updated_by,
+    version = nextval('recovery_state_seq'), updated_at = now(), updated_by = excluded.updated_by,
     settings = r.settings || %(changes)s || jsonb_build_object(
         'resets', coalesce((r.settings->>'resets')::int, 0) + %(reset)s::int),
-    counters = CASE WHEN %(reset)s::int > 0 THEN '{}'::jsonb ELSE r.counters END"""
+    counters = CASE WHEN %(reset)s::int > 0
+        THEN jsonb_strip_nulls(jsonb_build_object(
+            'running_id', r.counters->'running_id', 'running_until', r.counters->'running_until'))
+        ELSE r.counters END"""
 COUNTERS = """
 INSERT INTO recovery_state AS r (service, version, counters, updated_by)
 VALUES (%(service)s, nextval('recovery_state_seq'), %(counters)s, %(by)s)
 ON CONFLICT (service) DO UPDATE SET
-    version = excluded.version, updated_at = now(), updated_by = excluded.updated_by, counters = excluded.counters
+    version = nextval('recovery_state_seq'), updated_at = now(), updated_by = excluded.updated_by,
+    counters = excluded.counters
 WHERE coalesce((r.settings->>'resets')::int, 0) = %(resets)s"""
 
 
 class PostgresRecoveryState:
-    """changed / set_settings / write_counters over the `recovery_state` table."""
+    """rows / set_settings / write_counters over the `recovery_state` table."""
 
     def __init__(self, pool: ConnectionPool, who: str = "") -> None:
         self.who = who  # the writing dashboard (its leader id), for whoever reads the table by hand
@@ -73,9 +80,9 @@ class PostgresRecoveryState:
             self.error = None
         return result
 
-    def changed(self, since: int) -> list[tuple[str, int, dict, dict]] | None:
-        """[(service, version, settings, counters)] written after `since`, oldest first; None if unreachable."""
-        return self._run(lambda conn: conn.execute(CHANGED, (since,)).fetchall())
+    def rows(self) -> list[tuple[str, int, dict, dict]] | None:
+        """Every row as [(service, version, settings, counters)]; None if unreachable."""
+        return self._run(lambda conn: conn.execute(ROWS).fetchall())
 
     def set_settings(self, service: str, changes: dict, reset: bool = False) -> bool:
         """Merge `changes` into the row's settings (and reset its counters); False if not stored."""

@@ -151,8 +151,12 @@ class Notifier:
         while not self._stop.is_set():
             item = self._take()
             try:
+                if item is not None and item[0] == "adopt":
+                    self._adopt()  # queued during a take-over, before this process leads
+                    continue
                 if not self.leading():
-                    continue  # a follower announces nothing: the leader does, once
+                    self._drop_pending()  # a follower announces nothing: the leader does, once
+                    continue
                 if item is not None:
                     self._handle(item)
                 if self._pending and self.clock() >= self._pending_until:
@@ -174,17 +178,34 @@ class Notifier:
                 self._ready.wait(min(timeout, 1.0))
             return self._inbox.popleft() if self._inbox else None
 
-    def _handle(self, item: tuple) -> None:
-        if item[0] == "adopt":
-            records = self.log.open_incidents()
-            if records is not None:
-                self.book.adopt(records)
-                log.info("notifications: %d open incident(s) adopted from the shared log", len(records))
+    def _adopt(self) -> None:
+        """Leadership gained: the incidents the shared log says are open become ours (announced, not again)."""
+        self._drop_pending()  # downs of an earlier leadership: never recorded, so the new book decides
+        records = self.log.open_incidents()
+        if records is not None:
+            self.book.adopt(records)
+            log.info("notifications: %d open incident(s) adopted from the shared log", len(records))
+
+    def _drop_pending(self) -> None:
+        """Not leading (any more): the downs still waiting to be grouped are not ours to send.
+
+        Their incidents were never written to the shared log (that happens when a down is queued), so
+        the leader, which does not adopt them, opens and announces them itself: announced once, by it."""
+        if not self._pending:
             return
+        unsent, self._pending = self._pending, []
+        for event in unsent:
+            if event.service is not None and getattr(self.book.open.get(event.service), "id", None) == event.incident:
+                del self.book.open[event.service]
+        log.info("notifications: %d down(s) not sent: leadership ended; the leader announces them", len(unsent))
+
+    def _handle(self, item: tuple) -> None:
         if item[0] == "result":
             _, name, status, maintenance, since, reason, ts = item
             before = self.book.open.get(name)
             events = self.book.observe(name, status, maintenance, since, reason, ts, self._tags.get(name, ()))
+            if before is not None and before is not self.book.open.get(name) and self._is_pending(before.id):
+                self._flush_downs()  # its down goes out (and into the shared log) before its close does
             self._ledger(name, before, self.book.open.get(name))
             for event in events:
                 if event.kind == "down":
@@ -204,13 +225,12 @@ class Notifier:
             self._send_all(self.book.recovery(news["entry"], now, self._tags.get(name, ())))
 
     def _ledger(self, name: str, before, after) -> None:
-        """Tell the shared log an incident opened or closed, before its message is queued."""
-        if after is before:
-            return
-        if before is not None:
+        """Tell the shared log an incident closed (an opened one is told when its down is queued)."""
+        if before is not None and after is not before:
             self.log.incident_closed(name, before.id)
-        if after is not None:
-            self.log.incident_opened(name, after.id, after.since, after.reason)
+
+    def _is_pending(self, incident_id: str) -> bool:
+        return any(event.incident == incident_id for event in self._pending)
 
     def _send_all(self, events: list[Event]) -> None:
         if events:
@@ -225,6 +245,8 @@ class Notifier:
     def _flush_downs(self) -> None:
         """The sweep's downs: per target, one grouped message when there are group_min or more."""
         events, self._pending = self._pending, []
+        for event in events:  # into the shared log as its message is queued: a new leader adopts it, silent
+            self.log.incident_opened(event.service, event.incident, event.since, event.reason)
         self._send_grouped(events)
 
     def _send_grouped(self, events: list[Event]) -> None:

@@ -33,7 +33,7 @@ from ops.recovery.records import (
 from ops.recovery.registry import build_action
 from ops.recovery.sync import GLOBAL, StateSync
 from ops.recovery.views import status_fields, view_fields
-from ops.recovery.worker import act_and_verify
+from ops.recovery.worker import ACTION_GRACE_S, act_and_verify
 from ops.recovery_log import KEEP_IN_MEMORY, RecoveryLog
 from ops.status import HEALTHY, ServiceState
 
@@ -87,7 +87,9 @@ class RecoveryEngine:
         # Verification runs the service's own check (postgres: a real query), with a hard deadline.
         self._check, self._clock, self._wall = probe_fn or prober.check, clock, wall
         self._lock = threading.Lock()
-        self._running = 0
+        # service -> (entry id, leadership term) of the attempt this dashboard runs; others are adopted
+        self._mine: dict[str, tuple[str, int]] = {}
+        self._term = 0  # bumped when leadership is lost: an attempt begun in an earlier term was cut off
         self._workers: dict[str, threading.Thread] = {}
         self._stopping = threading.Event()
         # Several dashboards over one PostgreSQL: the state lives in its table (ops/recovery/sync.py),
@@ -113,11 +115,44 @@ class RecoveryEngine:
             self.interrupt_orphans()
 
     def interrupt_orphans(self, reason: str = "the dashboard stopped during the attempt") -> None:
-        """Mark attempts left "running" (by a killed process or a lost leader) interrupted; never rerun."""
-        # Nothing of ours runs yet, so an attempt still "running" in the log was cut off.
+        """Mark attempts left "running" (by a killed process or a lost leader) interrupted; never rerun.
+
+        An attempt the shared counters still call running (its action may outlive its dashboard)
+        keeps its service busy until its end is recorded or its deadline passes (_settle_adopted).
+        """
+        with self._lock:
+            busy = {st.running_id for st in self._states.values() if st.running_id is not None}
         for entry in self.log.recent(limit=KEEP_IN_MEMORY):
-            if entry.get("outcome") == RUNNING:
+            if entry.get("outcome") == RUNNING and entry.get("id") not in busy:
                 self.log.update(entry | {"outcome": INTERRUPTED, "reason": reason})
+        self._settle_adopted()
+
+    def _settle_adopted(self) -> None:
+        """End (interrupted, counted neither way) the adopted attempts that ended or outlived their deadline."""
+        now = self._clock()
+        with self._lock:
+            adopted = {
+                name: (st.running_id, st.running_until)
+                for name, st in self._states.items()
+                if st.running_id is not None and self._mine.get(name, (None,))[0] != st.running_id
+            }
+        for name, (entry_id, until) in adopted.items():
+            entry = next((e for e in self.log.recent(KEEP_IN_MEMORY, name) if e.get("id") == entry_id), None)
+            ended = entry is not None and entry.get("outcome") != RUNNING
+            if not ended and until is not None and now < until:
+                continue  # its action may still run (its own process group outlives a killed leader)
+            with self._lock:
+                st = self._states[name]
+                if st.running_id != entry_id:
+                    continue
+                st.running_id = st.running_until = None
+                st.failures, st.skip_reason = 0, None
+            log.warning("%s: the attempt %s of the last leader %s", name, entry_id, "ended" if ended else "timed out")
+            self._share(name)
+            if entry is not None and not ended:
+                reason = "the leading dashboard was lost during the attempt; its deadline has passed"
+                self._publish(entry | {"outcome": INTERRUPTED, "reason": reason})
+            self._republish()
 
     def take_over(self) -> None:
         """Leadership gained: the counters as the last leader left them (attempt caps hold across leaders)."""
@@ -133,6 +168,8 @@ class RecoveryEngine:
                 self._apply_global()
                 if changed and self.leading():
                     self._republish()
+                if self.leading():
+                    self._settle_adopted()
             except Exception:  # noqa: BLE001 - a bad row must not end the polling
                 log.exception("shared recovery state: refresh failed")
 
@@ -149,6 +186,7 @@ class RecoveryEngine:
     def cancel_running(self) -> None:
         """Leadership lost: stop the actions under way (their entries end interrupted, see _attempt)."""
         with self._lock:
+            self._term += 1
             names = list(self._workers)
         for name in names:
             action = self._actions.get(name)
@@ -192,7 +230,7 @@ class RecoveryEngine:
                 verdict, code, text = pol.auto_decision(st, limits, now, self._auto_on(service, st), name in self)
                 if verdict == pol.GO and self._stopping.is_set():
                     verdict = pol.WAIT
-                elif verdict == pol.GO and self._running >= self.policy.max_concurrent:
+                elif verdict == pol.GO and self._in_flight() >= self.policy.max_concurrent:
                     verdict, code, text = pol.SKIP, "concurrency", "global limit of concurrent recoveries reached"
                 if verdict == pol.OPEN:
                     pol.open_circuit(st, wall, text)
@@ -250,7 +288,7 @@ class RecoveryEngine:
             raise RecoveryConflict("circuit_open", "circuit open: send force=true to try anyway", detail)
         if name not in self:
             raise RecoveryConflict("no_action", "no recovery action is configured for this service")
-        if self._running >= self.policy.max_concurrent:
+        if self._in_flight() >= self.policy.max_concurrent:
             detail = {"max_concurrent": self.policy.max_concurrent}
             raise RecoveryConflict("concurrency", "too many recoveries running; try again shortly", detail)
 
@@ -323,7 +361,7 @@ class RecoveryEngine:
         self._read_shared()
         return {
             "auto": self.auto_enabled,
-            "running": self._running,
+            "running": self._in_flight(locked=False),
             "max_concurrent": self.policy.max_concurrent,
             "services": {name: self._status(name) for name in self._services},
         }
@@ -366,11 +404,22 @@ class RecoveryEngine:
         kind = action.kind if action else "none"
         return skipped_entry(service.name, kind, len(st.attempts) + 1, self._wall(), code, text)
 
+    def _in_flight(self, locked: bool = True) -> int:
+        """Attempts running: ours, a last leader's not yet ended, or (on a follower) the leader's."""
+        if not locked:
+            with self._lock:
+                return self._in_flight()
+        return sum(st.running_id is not None for st in self._states.values())
+
     def _begin(self, service, st, trigger, now, wall, forced=False) -> dict:
         """Reserve the service and a concurrency slot (the caller holds the lock)."""
-        entry = new_entry(service.name, trigger, self._actions[service.name].kind, 0, wall, forced)
-        entry["attempt"] = pol.begin_attempt(st, now, entry["id"], self.limits(service))
-        self._running += 1
+        action = self._actions[service.name]
+        entry = new_entry(service.name, trigger, action.kind, 0, wall, forced)
+        # Shared with the attempt: a new leader keeps the service busy until then (worker.py's bound).
+        verify_s = service.recovery.verify_timeout_s or self.policy.verify_timeout_s
+        until = now + action.timeout_s + ACTION_GRACE_S + verify_s
+        entry["attempt"] = pol.begin_attempt(st, now, entry["id"], self.limits(service), until)
+        self._mine[service.name] = (entry["id"], self._term)
         return entry
 
     def _launch(self, service: ServiceSettings, entry: dict) -> None:
@@ -403,8 +452,10 @@ class RecoveryEngine:
             times = act_and_verify(self._actions[service.name], ctx, verify_kwargs, self._clock)
             recovered = times.healthy_after is not None
             entry = finished_entry(entry, times, self._wall())
-            if not self.leading():  # the new leader has marked it interrupted: say the same, never more
+            if not self.leading() or self._term != self._mine.get(service.name, (None, self._term))[1]:
+                # Cut off by a lost leadership (perhaps regained since): not a failure of the service.
                 entry = {**entry, "outcome": INTERRUPTED, "reason": "leadership lost during the attempt"}
+                interrupted = True
             if entry["outcome"] == STILL_DOWN and self._stopping.is_set():
                 entry["error"] = "verification interrupted: the dashboard is stopping"
                 interrupted = True  # we stopped looking; the service did not fail the attempt
@@ -429,7 +480,7 @@ class RecoveryEngine:
             st = self._states[service.name]
             limits = self.limits(service)
             event = pol.end_attempt(st, self._clock(), self._wall(), recovered, limits, interrupted)
-            self._running -= 1
+            self._mine.pop(service.name, None)
             if self._workers.get(service.name) is threading.current_thread():
                 del self._workers[service.name]
         if event == pol.CIRCUIT_OPENED:

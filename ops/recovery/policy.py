@@ -31,6 +31,7 @@ class RecoveryState:
     circuit_opened_at: float | None = None  # wall time, for the views
     circuit_reason: str | None = None
     running_id: str | None = None  # the entry id of the attempt in flight
+    running_until: float | None = None  # clock(): by then that attempt has ended, wherever it runs
     healthy_since: float | None = None  # clock() of the first healthy check of the current run
     maintenance: bool = False
     maintenance_until: float | None = None  # wall time; None = until switched off
@@ -115,9 +116,9 @@ def auto_decision(state: RecoveryState, limits: Limits, now: float, auto_on: boo
     return GO, None, None
 
 
-def begin_attempt(state: RecoveryState, now: float, entry_id: str, limits: Limits) -> int:
-    """Mark an attempt as running; returns its number within the window."""
-    state.running_id = entry_id
+def begin_attempt(state: RecoveryState, now: float, entry_id: str, limits: Limits, until: float | None = None) -> int:
+    """Mark an attempt as running (until its deadline); returns its number within the window."""
+    state.running_id, state.running_until = entry_id, until
     state.attempts.append(now)
     return prune(state, now, limits.window_s)
 
@@ -134,7 +135,7 @@ def end_attempt(
     the service flapping, else None. An `interrupted` attempt (the dashboard stopped, or it never
     started) counts neither way: it says nothing about the service.
     """
-    state.running_id = None
+    state.running_id = state.running_until = None
     state.failures = 0
     state.skip_reason = None
     if interrupted:

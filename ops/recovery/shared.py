@@ -17,12 +17,14 @@ def _number(value) -> bool:
 
 
 def counters_of(st: pol.RecoveryState, now: float, wall: float) -> dict:
-    """What the leader shares: attempts in the window, backoff, flapping and the circuit."""
+    """What the leader shares: the attempt in flight, attempts in the window, backoff, flapping, the circuit."""
 
     def to_wall(values) -> list[float]:
         return [round(wall - (now - v), 3) for v in values]
 
     return {
+        "running_id": st.running_id,
+        "running_until": None if st.running_until is None else round(wall - (now - st.running_until), 3),
         "attempts": to_wall(st.attempts),
         "failed": to_wall(st.failed),
         "recovered": to_wall(st.recovered),
@@ -35,8 +37,11 @@ def counters_of(st: pol.RecoveryState, now: float, wall: float) -> dict:
     }
 
 
-def apply_counters(st: pol.RecoveryState, data: dict, now: float, wall: float) -> None:
-    """Take the shared counters into `st` (an empty dict: a reset, or nothing recorded yet)."""
+def apply_counters(st: pol.RecoveryState, data: dict, now: float, wall: float, running: bool = True) -> None:
+    """Take the shared counters into `st` (an empty dict: a reset, or nothing recorded yet).
+
+    `running=False` keeps `st`'s attempt in flight: a leader's own attempt is its to end.
+    """
 
     def to_clock(values) -> list[float]:
         return [now - (wall - v) for v in values if _number(v)] if isinstance(values, list) else []
@@ -45,6 +50,11 @@ def apply_counters(st: pol.RecoveryState, data: dict, now: float, wall: float) -
         times = getattr(st, key)
         times.clear()
         times.extend(sorted(to_clock(data.get(key))))
+    if running:
+        running_id, until = data.get("running_id"), data.get("running_until")
+        st.running_id = running_id if isinstance(running_id, str) else None
+        # No deadline (a damaged row): already passed, so a new leader ends it at once, as before.
+        st.running_until = None if st.running_id is None else now - (wall - until) if _number(until) else now
     st.flapping = data.get("flapping") is True
     level = data.get("backoff_level")
     st.backoff_level = level if isinstance(level, int) and not isinstance(level, bool) and level >= 0 else 0

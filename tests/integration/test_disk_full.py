@@ -124,6 +124,8 @@ def test_monitoring_goes_on_while_the_disk_is_full_and_writing_resumes(small_dis
         snapshot = healed[-1]
         storage = snapshot["storage"]
         assert storage["ok"] is False and storage["error"] == FULL and storage["since"]
+        # Every sweep while full says so (the rollup files once cleared the history's error between two).
+        assert [s["storage"]["error"] for s in failing + healed] == [FULL] * len(failing + healed)
         assert storage["unsaved_sweeps"] >= len(failing) + len(healed)
         assert [s["sweep"] for s in failing + healed] == list(range(failing[0]["sweep"], snapshot["sweep"] + 1))
         assert requests.get(f"http://127.0.0.1:{app.http.port}/api/health", timeout=5).json()["storage"] == storage

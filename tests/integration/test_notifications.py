@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -227,3 +229,52 @@ def test_disk_trouble_is_one_message_and_its_end_another(rig, hook, web):
     )
     wait_for(lambda: len(hook.messages) == 2, message="the resolved message")
     assert hook.titles() == ["[DISK] history is not being saved: disk full", "[RESOLVED] history is being saved again"]
+
+
+def down_result(core: Core, name: str, reason: str = "boom") -> None:
+    """Feed the notifier one failed check of `name`, as the monitor does."""
+    now = datetime.now(UTC)
+    state = SimpleNamespace(status="down", last_error=reason, last_change=now)
+    core.notifier.on_result(name, state, SimpleNamespace(error=reason, status="down", ts=now))
+
+
+def open_incidents(core: Core) -> list[str]:
+    return [i["service"] for i in core.notifier.overview()["incidents"]]
+
+
+def test_downs_still_waiting_when_leadership_ends_are_dropped_and_left_to_the_next_leader(rig, hook, web, monkeypatch):
+    core = rig([web_service(web)], group_wait_s=30)
+    recorded: list[tuple] = []
+    monkeypatch.setattr(core.notifier.log, "incident_opened", lambda *args: recorded.append(args))
+    leading = {"now": True}
+    core.notifier.leading = lambda: leading["now"]
+    settle()  # the start-up snapshot passes first (a sweep's end flushes the downs)
+    down_result(core, "web")
+    wait_for(lambda: open_incidents(core) == ["web"], message="the incident, its down waiting to be grouped")
+    leading["now"] = False
+    wait_for(lambda: open_incidents(core) == [], message="the unsent down dropped with the leadership")
+    settle(0.3)
+    assert hook.messages == [] and recorded == []  # never announced, never in the shared log: not adopted
+    # Leading again, the outage is a new incident of ours: announced once, and recorded as it is queued.
+    leading["now"] = True
+    web.routes["/"] = Behaviour(status=500)
+    core.monitor.run_once()
+    wait_for(lambda: hook.messages, message="the down message")
+    settle(0.3)
+    assert hook.titles() == ["[DOWN] web is down"] and [r[0] for r in recorded] == ["web"]
+
+
+def test_a_take_over_adopts_shared_incidents_before_leading_and_never_announces_them_again(rig, hook, web, monkeypatch):
+    core = rig([web_service(web)])
+    record = {"service": "web", "id": "feed1234", "since": datetime.now(UTC), "reason": "boom"}
+    monkeypatch.setattr(core.notifier.log, "open_incidents", lambda: [record])
+    leading = {"now": False}
+    core.notifier.leading = lambda: leading["now"]
+    core.notifier.take_over()  # during the take-over: this process does not lead yet
+    wait_for(lambda: open_incidents(core) == ["web"], message="the shared incident adopted")
+    leading["now"] = True
+    web.routes["/"] = Behaviour(status=500)
+    core.monitor.run_once()
+    settle()
+    assert hook.messages == []  # the last leader announced it
+    assert [i["id"] for i in core.notifier.overview()["incidents"]] == ["feed1234"]

@@ -16,12 +16,15 @@ import psycopg
 import pytest
 
 from ops.check_result import ProbeResult
+from ops.figures import Figures
 from ops.history import embedded_file as hf
 from ops.history import postgres as pg
+from ops.history import postgres_import
 from ops.history.buckets import bucket_index, bucket_value
 from ops.history.postgres_recovery_log import PostgresRecoveryLog
 from ops.history.postgres_schema import migrate, migrations
 from tests.contract.pg_store_factory import fresh_database, make_store, running_cluster
+from tests.support import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -136,7 +139,9 @@ def test_a_live_sweep_folds_into_the_rollups_as_the_general_statement_does(store
     monkeypatch.setattr(postgres_write, "WRITE_SQL", "SELECT 1 / 0")  # the store's sweeps take the fast statement
 
     general = fresh_database(cluster)
-    pg.PostgresStore(general, timedelta(hours=2), timedelta(days=30)).load()
+    migrated = pg.PostgresStore(general, timedelta(hours=2), timedelta(days=30))
+    migrated.load()
+    migrated.close()  # an unclosed pool warns when it is collected
     kinds = [  # (status, latency, error): answered, failed with and without a latency, maintenance, unknown
         ("up", 12.3, None), ("degraded", 900.0, None), ("down", 0.7, "refused"), ("down", None, "timed out"),
         ("maintenance", 5.0, None), ("paused", 8.0, None), ("up", None, None),
@@ -296,5 +301,104 @@ def test_the_recovery_log_holds_entries_while_the_server_is_gone(pg_cluster):
         log.update({"id": 7, "service": "web", "outcome": "ok"})
         assert log.storage_status()["ok"] is True
         assert log.recent() == [{"id": 7, "service": "web", "outcome": "ok"}]
+    finally:
+        log.close()
+
+
+def test_figures_start_over_after_a_read_the_outage_answered_empty(store):
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(minutes=70)
+    for i in range(60):  # ten failures 70-61 minutes ago, then passes
+        ts = start + timedelta(minutes=i)
+        store.append(ts, [result("a", ts, error="boom" if i < 10 else None, status="down" if i < 10 else "up")])
+    figures = Figures(store)
+    figures.rebuild(now - timedelta(minutes=15))  # the 1 h window still holds the failures
+    assert figures.of("a")["uptime"]["1h"] < 100
+    generation = store.generation
+    store._failed(psycopg.OperationalError("server gone"))  # a sweep write failed: reads answer empty a while
+    figures.advance(now)  # the failures leaving the window are not read back ...
+    assert store.generation > generation  # ... and the store says its answer was no answer
+    store._failed_at -= pg.READ_RETRY_S  # the back-off is over and the server answers again
+    figures.advance(now + timedelta(seconds=30))
+    assert figures.of("a")["uptime"]["1h"] == 100.0
+    assert store.uptime({"1h": timedelta(hours=1)}, now + timedelta(seconds=30))["a"]["1h"] == 100.0
+
+
+def test_retention_runs_by_itself_from_append_about_hourly(store):
+    now = datetime.now(UTC)
+    old = now - timedelta(days=40)
+    store.append(old, [result("web", old)])
+    store.append(now, [result("web", now)])
+    assert store._retention is None  # not in the first minutes after start
+    store._next_retention = 0.0  # an hour has passed
+    store.append(now + timedelta(seconds=1), [result("web", now + timedelta(seconds=1))])
+    store._retention.join(timeout=30)
+    assert count(store.url, "SELECT count(*) FROM checks") == 2
+    assert count(store.url, "SELECT count(*) FROM checks_hour WHERE bucket < now() - interval '30 days'") == 0
+    thread = store._retention
+    store.append(now + timedelta(seconds=2), [result("web", now + timedelta(seconds=2))])
+    assert store._retention is thread  # the next run is an hour away
+    assert store._next_retention > time.monotonic() + pg.RETENTION_EVERY_S - 60
+
+
+def test_an_import_rerun_after_retention_counts_nothing_twice(cluster, tmp_path, monkeypatch):
+    source, url = tmp_path / "history.jsonl", fresh_database(cluster)
+    write_history(source, 300)  # days before today: all past the 48 h raw retention
+    monkeypatch.setattr(postgres_import, "BATCH_ROWS", 7)  # an hour split across batches is still all added
+    assert postgres_import.import_file(source, url).added == 600
+
+    def hours() -> tuple[int, int]:
+        return count(url, "SELECT sum(checks) FROM checks_hour"), count(url, "SELECT sum(failures) FROM checks_hour")
+
+    assert hours() == (600, 120)
+    db = pg.PostgresStore(url, timedelta(hours=48), timedelta(days=90))
+    db.load()
+    try:
+        assert db.drop_expired(datetime.now(UTC))["raw"] == 600
+    finally:
+        db.close()
+    again = run_import(source, url)
+    assert again.returncode == 0 and "600 rows read, 0 added, 600 already there" in again.stdout
+    assert hours() == (600, 120)  # not folded in again
+
+
+def test_a_follower_whose_server_went_away_answers_at_once_and_recovers(pg_cluster, monkeypatch):
+    monkeypatch.setattr(pg, "READ_RETRY_S", 0.5)
+    cluster = pg_cluster()
+    url = fresh_database(cluster)
+    leader = pg.PostgresStore(url, timedelta(hours=48), timedelta(days=7))
+    leader.load()
+    leader.close()
+    cluster.stop("fast")
+    follower = pg.PostgresStore(url, timedelta(hours=48), timedelta(days=7))
+    try:
+        follower.load()  # fails: reported, never raised
+        assert follower.storage_status()["ok"] is False
+        time.sleep(0.6)
+        generation = follower.generation
+        assert follower.recent_checks() == []  # tried, failed (a short wait: the server is known gone)
+        assert follower.generation > generation
+        started = time.monotonic()
+        for _ in range(3):
+            assert follower.recent_checks() == []
+        assert time.monotonic() - started < 0.5  # within the back-off: no wait for the pool at all
+        assert follower.storage_status()["ok"] is False
+        cluster.start()
+        wait_for(lambda: follower.recent_checks() == [] and follower.storage_status()["ok"], timeout=20)
+        assert follower.storage_status() == {"ok": True, "error": None, "since": None, "unsaved_sweeps": 0}
+    finally:
+        follower.close()
+
+
+def test_the_recovery_log_says_when_it_could_not_be_read(cluster):
+    url = fresh_database(cluster)
+    unreachable = url.replace(f":{cluster.port}/", ":1/")  # nothing listens there
+    assert unreachable != url
+    log = PostgresRecoveryLog(unreachable)
+    try:
+        log.load()
+        log.append({"id": 1, "service": "web", "outcome": "recovered"})
+        assert log.read_recent() is None  # a counter must not take the held entry for the whole log
+        assert log.recent() == [{"id": 1, "service": "web", "outcome": "recovered"}]  # the page still shows it
     finally:
         log.close()

@@ -155,3 +155,31 @@ def test_the_cached_text_says_what_the_registry_says(app):
         if s.name.startswith("mission_control_service") or s.name.startswith("mission_control_check")
     }
     assert fast == slow and len(fast) > 50
+
+
+class FlakyLog:
+    """A recovery log in a database that can be unreachable: read_recent() answers None then."""
+
+    def __init__(self, entries: list[dict]) -> None:
+        self.entries, self.down = entries, False
+
+    def read_recent(self, limit: int = 50, service: str | None = None) -> list[dict] | None:
+        return None if self.down else self.entries[:limit]
+
+    def recent(self, limit: int = 50, service: str | None = None) -> list[dict]:
+        return self.read_recent(limit, service) or []
+
+
+def test_a_recovery_log_that_could_not_be_read_counts_no_attempt_twice(app):
+    log = FlakyLog([{"id": "r1", "service": "broken", "outcome": "recovered"}])
+    real, app.core.recovery_log = app.core.recovery_log, log
+    try:
+        recovered = {"service": "broken", "outcome": "recovered"}
+        assert value(scrape(app), "mission_control_recovery_attempts_total", **recovered) == 1
+        log.down = True  # a database blip: the ids seen stay
+        assert value(scrape(app), "mission_control_recovery_attempts_total", **recovered) == 1
+        log.down = False
+        log.entries.insert(0, {"id": "r2", **recovered})
+        assert value(scrape(app), "mission_control_recovery_attempts_total", **recovered) == 2
+    finally:
+        app.core.recovery_log = real

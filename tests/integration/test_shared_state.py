@@ -13,6 +13,8 @@ import time
 import pytest
 import requests
 
+from ops.history.postgres_recovery_log import open_pool
+from ops.history.postgres_recovery_state import PostgresRecoveryState
 from tests.integration.processes import AppProcess
 from tests.notify_receivers import WebhookReceiver
 from tests.support import Behaviour, wait_for
@@ -225,3 +227,21 @@ def test_one_incident_is_announced_once_across_a_leader_kill(fleet):
     wait_for(lambda: titles("RECOVERED"), timeout=15, message="the recovered notification")
     time.sleep(2 * INTERVAL_S)
     assert len(titles("DOWN")) == 1 and len(titles("RECOVERED")) == 1
+
+
+def test_a_reset_keeps_the_attempt_in_flight_and_versions_grow_per_row(pg_cluster):
+    pool = open_pool(pg_cluster().dsn())
+    state = PostgresRecoveryState(pool, who="test")
+    try:
+        counters = {"running_id": "r1", "running_until": 5.0, "attempts": [1.0], "backoff_level": 2}
+        assert state.write_counters("api", counters, resets=0)
+        [(_, first, _, _)] = state.rows()
+        assert state.set_settings("api", {"maintenance": True}, reset=True)
+        [(service, second, settings, kept)] = state.rows()
+        # The reset forgets attempts and backoff, not the action that may still be running.
+        assert service == "api" and second > first and settings["resets"] == 1 and settings["maintenance"] is True
+        assert kept == {"running_id": "r1", "running_until": 5.0}
+        assert state.write_counters("api", {}, resets=0) is False  # made before the reset was seen: refused
+        assert state.write_counters("api", {}, resets=1) and state.rows()[0][1] > second
+    finally:
+        pool.close()

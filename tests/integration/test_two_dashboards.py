@@ -12,7 +12,7 @@ import requests
 import websocket
 
 from tests.integration.processes import AppProcess
-from tests.support import wait_for
+from tests.support import Behaviour, wait_for
 
 INTERVAL_S = 1.0
 RECOVERY_SLEEP_S = 30  # far longer than the test: the attempt is cut off by the kill, never finished
@@ -108,17 +108,79 @@ def test_exactly_one_probes_and_the_follower_shows_its_sweeps(dashboards):
     answer = requests.post(follower.base + "/api/recovery", json={"service": "api"}, timeout=5)
     assert answer.status_code == 409 and answer.json()["detail"]["reason"] == "not_leader"
     assert answer.json()["detail"]["leader"]["id"] == status["leader"]["id"]
+    assert status["stale_leader"] is None  # the leader beats its heart
 
 
-def test_the_follower_takes_over_a_killed_leader_and_never_reruns_its_recovery(dashboards):
-    apps, runs_file = dashboards
+def test_a_follower_refuses_a_health_check_and_names_the_leader(dashboards):
+    apps, _ = dashboards
     leader, follower = leader_and_follower(apps)
-    started = requests.post(leader.base + "/api/recovery", json={"service": "api"}, timeout=5)
-    assert started.status_code == 202, started.text
-    entry_id = started.json()["id"]
-    wait_for(lambda: runs_file.exists() and runs_file.read_text().strip(), timeout=10, message="the command to run")
-    sweeps_before = get(follower, "/api/loop-status")["sweeps"]
-    assert sweeps_before == 0
+    leader_id = get(leader, "/api/loop-status")["leader"]["id"]
+    wait_for(lambda: get(follower, "/api/loop-status")["leader"], timeout=10, message="the follower to know the leader")
+    answer = requests.post(follower.base + "/api/health-check", timeout=5)
+    assert answer.status_code == 409, answer.text
+    body = answer.json()
+    assert body["detail"]["reason"] == "not_leader" and body["detail"]["leader"]["id"] == leader_id
+    assert leader_id in body["error"]
+    assert get(follower, "/api/loop-status")["sweeps"] == 0  # and it ran none
+    assert requests.post(leader.base + "/api/health-check", timeout=15).status_code == 200
+
+
+ACTION_TIMEOUT_S, VERIFY_TIMEOUT_S, ACTION_GRACE_S = 4, 2, 5  # ACTION_GRACE_S: ops/recovery/worker.py
+DEADLINE_S = ACTION_TIMEOUT_S + ACTION_GRACE_S + VERIFY_TIMEOUT_S  # an attempt ends by then, wherever it runs
+ACTION_SLEEP_S = 7  # outlives the killed leader (its own process group), ends before the deadline
+
+
+@pytest.fixture
+def recovering(tmp_path, pg_cluster, http_server_factory):
+    """Two dashboards recovering a service that is down; returns (apps, runs file). Kills all at the end."""
+    cluster, runs_file = pg_cluster(), tmp_path / "runs"
+    api = http_server_factory()
+    api.routes["/"] = Behaviour(status=503)
+    # Each run writes its pid (= its process group) and start time, then sleeps past the leader's kill.
+    command = ["sh", "-c", f"echo $$ $(date +%s.%N) >> {runs_file}; exec sleep {ACTION_SLEEP_S}"]
+    recovery = {"action": "command", "command": command, "timeout_s": ACTION_TIMEOUT_S, "auto": True}
+    service = {"name": "api", "url": api.url("/"), "timeout_s": 1.0, "failure_threshold": 1, "recovery": recovery}
+    config = {
+        "interval_s": INTERVAL_S,
+        "services": [service],
+        "thresholds": {"restart_failures": 1, "cpu_max": 100, "mem_max": 100},
+        "recovery": {"enabled": True, "cooldown_s": 0, "max_attempts": 5, "window_s": 3600,
+                     "verify_timeout_s": VERIFY_TIMEOUT_S, "verify_interval_s": 0.5},
+        "storage": {"url": cluster.dsn()},
+    }  # fmt: skip
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    apps = [AppProcess("--config", str(path), "--data-dir", str(tmp_path / name)) for name in ("a", "b")]
+    try:
+        for app in apps:
+            app.wait_ports(timeout=60)
+        yield apps, runs_file
+    finally:
+        for app in apps:
+            app.kill()
+        for line in runs_file.read_text().splitlines() if runs_file.exists() else []:
+            try:
+                os.killpg(int(line.split()[0]), signal.SIGKILL)  # the recovery command outlives its dashboard
+            except ProcessLookupError:
+                pass
+
+
+def run_starts(runs_file) -> list[float]:
+    """When each run of the recovery command started (wall time), one per run."""
+    lines = runs_file.read_text().splitlines() if runs_file.exists() else []
+    return [float(line.split()[1]) for line in lines]
+
+
+def test_a_new_leader_waits_out_the_killed_leaders_attempt_and_never_reruns_it(recovering):
+    apps, runs_file = recovering
+    leader, follower = leader_and_follower(apps)
+    wait_for(lambda: run_starts(runs_file), timeout=20, interval=0.05, message="the leader's automatic recovery")
+    first_start = run_starts(runs_file)[0]
+    entry_id = get(leader, "/api/services/api/recovery")["current_id"]
+    assert entry_id is not None
+    # The follower shows the leader's attempt: recovering, its id, one running.
+    status = wait_for(lambda: (s := get(follower, "/api/services/api/recovery"))["recovering"] and s, timeout=5)
+    assert status["current_id"] == entry_id and get(follower, "/api/recovery")["running"] == 1
 
     killed_at = time.monotonic()
     leader.proc.send_signal(signal.SIGKILL)
@@ -131,11 +193,21 @@ def test_the_follower_takes_over_a_killed_leader_and_never_reruns_its_recovery(d
     probes_after = time.monotonic() - killed_at
     print(f"\ntakeover after SIGKILL: leads in {leads_after * 1000:.0f} ms, probed in {probes_after * 1000:.0f} ms")
 
-    def outcome() -> str | None:
-        entries = get(follower, "/api/logs?service=api")["entries"]
-        return next((e["outcome"] for e in entries if e["id"] == entry_id), None)
+    def old_entry() -> dict:
+        return next(e for e in get(follower, "/api/logs?service=api")["entries"] if e["id"] == entry_id)
 
-    wait_for(lambda: outcome() == "interrupted", timeout=5, message="the old attempt marked interrupted")
-    time.sleep(3 * INTERVAL_S)  # several sweeps of the new leader: it must not run the command again
-    assert len(runs_file.read_text().split()) == 1
-    assert outcome() == "interrupted"
+    # Until the old attempt's deadline the service stays busy: its action may still run.
+    while time.time() < first_start + DEADLINE_S - 1.5:
+        assert len(run_starts(runs_file)) == 1, "a second recovery started while the first could still run"
+        status = get(follower, "/api/services/api/recovery")
+        assert status["recovering"] and status["current_id"] == entry_id
+        assert old_entry()["outcome"] == "running"
+        time.sleep(0.2)
+    # Then it is interrupted (never run again) and the next incident's attempt is the second in the window.
+    wait_for(lambda: old_entry()["outcome"] == "interrupted", timeout=5, message="the old attempt interrupted")
+    wait_for(lambda: len(run_starts(runs_file)) == 2, timeout=10, message="the new leader's own attempt")
+    assert run_starts(runs_file)[1] >= first_start + DEADLINE_S - 0.5
+    status = get(follower, "/api/services/api/recovery")
+    assert status["recovery_attempts"] == 2 and status["current_id"] not in (None, entry_id)
+    newest = get(follower, "/api/logs?service=api")["entries"][0]
+    assert newest["id"] == status["current_id"] and newest["attempt"] == 2

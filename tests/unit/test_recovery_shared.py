@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 from ops.recovery import policy as pol
 from ops.recovery.shared import apply_counters, apply_settings, counters_of, resets_of
+from ops.recovery.sync import StateSync
 
 
 def test_counters_cross_to_a_process_with_another_monotonic_clock():
@@ -44,3 +47,44 @@ def test_a_maintenance_window_set_elsewhere_restarts_counting_and_an_ended_one_i
 
 def test_resets_are_a_non_negative_count():
     assert resets_of({"resets": 3}) == 3 and resets_of({"resets": True}) == 0 and resets_of({}) == 0
+
+
+def test_the_attempt_in_flight_crosses_with_its_deadline_and_a_leader_keeps_its_own():
+    st = pol.RecoveryState()
+    pol.begin_attempt(st, 200.0, "r1", pol.Limits(1, 3, 3600, 30, 300, 60), until=230.0)
+    data = counters_of(st, now=200.0, wall=5_000.0)
+    assert data["running_id"] == "r1" and data["running_until"] == 5_030.0
+
+    other = pol.RecoveryState()
+    apply_counters(other, data, now=9.0, wall=5_010.0)
+    assert other.running_id == "r1" and other.running_until == 29.0  # 20 s left
+    apply_counters(other, {}, now=9.0, wall=5_010.0, running=False)  # a reset read by the leader
+    assert other.running_id == "r1"
+    apply_counters(other, {"running_id": "r2"}, now=9.0, wall=5_010.0)  # no deadline: already passed
+    assert other.running_id == "r2" and other.running_until == 9.0
+    pol.end_attempt(other, 10.0, 5_011.0, False, pol.Limits(1, 3, 3600, 30, 300, 60), interrupted=True)
+    assert other.running_id is None and other.running_until is None
+
+
+class Rows:
+    """A store whose rows are set by hand (versions commit out of order)."""
+
+    def __init__(self) -> None:
+        self.rows_now: list = []
+
+    def rows(self):
+        return list(self.rows_now)
+
+
+def test_a_write_that_commits_with_a_lower_version_after_a_higher_one_is_still_applied():
+    states = {"a": pol.RecoveryState(), "b": pol.RecoveryState()}
+    store = Rows()
+    sync = StateSync(store, states, threading.Lock(), clock=lambda: 0.0, wall=lambda: 1_000.0)
+    store.rows_now = [("b", 11, {"maintenance": True}, {})]
+    assert sync.refresh(take_counters=True) and states["b"].maintenance
+    # Version 10 (taken earlier) commits later, on another row and then on the same one.
+    store.rows_now = [("a", 10, {"maintenance": True}, {}), ("b", 11, {"maintenance": True}, {})]
+    assert sync.refresh(take_counters=True) and states["a"].maintenance
+    store.rows_now = [("a", 10, {"maintenance": True}, {}), ("b", 9, {}, {})]
+    assert sync.refresh(take_counters=True) and not states["b"].maintenance
+    assert sync.refresh(take_counters=True) is False  # nothing new
