@@ -37,8 +37,10 @@ from common import ROOT, env_summary
 
 from ops.history.buckets import BUCKETS, bucket_value
 from ops.history.embedded_file import encode_sweep
-from ops.history.rollup import STATUS_INDEX, STATUSES, Block, Rollups
+from ops.history.rollup import Rollups
+from ops.history.rollup_blocks import Block
 from ops.history.rollup_file import RollupFiles, encode_block, encode_names
+from ops.history.rollup_ring import STATUS_INDEX, STATUSES
 
 NOW = datetime(2026, 12, 1, 12, 0, 30, tzinfo=UTC)
 SHAPE = np.array([1, 2, 4, 7, 11, 16, 22, 28, 33, 36, 37, 36, 33, 28, 22, 16, 11, 7, 4, 2, 1], float)

@@ -11,15 +11,10 @@ Memory. The frame costs ~27 bytes a raw row (int64 time, categorical codes, two 
 copies it, so 48 h of raw rows at 1,000 services and 10 s (17 M rows) would need ~0.9 GiB at peak.
 So the frame holds only the last `memory` of raw rows (open.py sizes it from the fleet: all of the
 raw retention for a small fleet, a few hours at 1,000 services; see MAX_MEMORY_ROWS); older raw rows
-stay in the file. Where each query is answered:
-- uptime, percentiles, chart_points: from the frame while the window starts within it (exact, numpy's
-  linear percentiles), else from the rollups (uptime exact but for the window's partial first
-  minute, percentiles hour-grained within one latency bucket, charts in minute or hour steps).
-- recent_checks, csv_rows, rows_between, tallies reaching back past the frame: the file is read from
-  the first line of the window (found by bisection, ops/history/embedded_cold.py), a chunk at a time.
-- spark_points and last_runs: the frame (recent by nature).
-ops/figures.py keeps the windows within `memory` running from raw rows and asks the store for the
-longer ones, so its 24 h and 7 d figures at 1,000 services come from the rollups.
+stay in the file. ops/figures.py keeps the windows within `memory` running from raw rows and asks the
+store for the longer ones, so its 24 h and 7 d figures at 1,000 services come from the rollups.
+
+Where each query is answered: ops/history/embedded_reads.py (the named queries, a mixin of this store).
 """
 
 from __future__ import annotations
@@ -27,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,19 +32,18 @@ import pandas as pd
 from ops.append_file import AppendFile, WriteHealth
 from ops.history import embedded_file as hf
 from ops.history import embedded_queries as q
-from ops.history.embedded_cold import file_frames
 from ops.history.embedded_compact import first_line_stamp, rewrite_from
 from ops.history.embedded_frame import (
-    check_rows,
     concat_frames,
     empty_frame,
     epoch_us,
     frame_from_columns,
     release_freed_memory,
 )
+from ops.history.embedded_reads import EmbeddedReads
 from ops.history.embedded_repair import read_history, tmp_path
 from ops.history.embedded_rollups import StoreRollups
-from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally, round_latency
+from ops.history.rows import CheckRow, round_latency
 from ops.probes import ProbeResult
 
 log = logging.getLogger(__name__)
@@ -71,7 +65,7 @@ def memory_for(raw_retention: timedelta, checks_per_hour: float) -> timedelta:
     return min(raw_retention, max(MIN_MEMORY, timedelta(hours=int(hours))))
 
 
-class EmbeddedStore:
+class EmbeddedStore(EmbeddedReads):
     """Append-only history with retention over one JSON-lines file (or memory only, with no path)."""
 
     def __init__(
@@ -276,113 +270,6 @@ class EmbeddedStore:
                 chunk = frame_from_columns(columns)
                 parts.append(chunk[(chunk["ts"] >= pd.Timestamp(start)) & (chunk["ts"] < pd.Timestamp(end))])
         return concat_frames(parts)
-
-    # -- the named queries (ops/history/protocol.py) -------------------------------------------
-    def recent_checks(
-        self,
-        *,
-        service: str | None = None,
-        since: datetime | None = None,
-        sweeps: int | None = None,
-        per_service: int | None = None,
-    ) -> list[CheckRow]:
-        frame = self.frame(since=since, service=service)
-        if self._in_memory(since):
-            return check_rows(q.last_per_service(q.last_sweeps(frame, sweeps), per_service))
-        if sweeps is not None and q.sweep_count(frame) >= sweeps:  # the last sweeps are all in memory
-            return check_rows(q.last_per_service(q.last_sweeps(frame, sweeps), per_service))
-
-        def limit(part: pd.DataFrame) -> pd.DataFrame:  # what the last rows can still need, chunk by chunk
-            return q.last_sweeps(part, sweeps) if sweeps is not None else q.last_per_service(part, per_service)
-
-        kept = empty_frame()
-        for chunk in self._cold_frames(since, service):
-            kept = limit(concat_frames([kept, chunk]))
-        return check_rows(q.last_per_service(limit(concat_frames([kept, frame])), per_service))
-
-    def spark_points(self, names: Iterable[str], points: int, since: datetime) -> dict[str, list]:
-        return q.spark_points(self.frame(since=since), names, points)
-
-    def chart_points(self, service: str, window: timedelta, buckets: int, now: datetime) -> list[ChartPoint]:
-        if not self._in_memory(now - window):
-            with self._lock:
-                return self._rollups.chart(service, window, buckets, now)
-        return q.chart_points(self.frame(since=now - window, service=service), window, buckets)
-
-    def uptime(
-        self, windows: Mapping[str, timedelta], now: datetime, service: str | None = None
-    ) -> dict[str, dict[str, float | None]]:
-        raw, rolled = self._split(windows, now)
-        out = q.uptime(self._window_frame(raw, now, service), raw, now) if raw else {}
-        if rolled:
-            with self._lock:
-                _merge(out, self._rollups.uptime(rolled, now, service))
-        return {name: {label: figures.get(label) for label in windows} for name, figures in out.items()}
-
-    def percentiles(
-        self,
-        windows: Mapping[str, timedelta],
-        now: datetime,
-        qs: Sequence[int] = (50, 95),
-        service: str | None = None,
-    ) -> dict[str, dict[str, float | None]]:
-        raw, rolled = self._split(windows, now)
-        out = q.percentiles(self._window_frame(raw, now, service), raw, now, qs) if raw else {}
-        if rolled:
-            with self._lock:
-                _merge(out, self._rollups.percentiles(rolled, now, qs, service))
-        keys = [f"p{x}_{label}" for label in windows for x in qs]
-        out.setdefault(q.FLEET, {})
-        return {name: {key: figures.get(key) for key in keys} for name, figures in out.items()}
-
-    def csv_rows(self, since: datetime | None = None, service: str | None = None) -> Iterator[CheckRow]:
-        if not self._in_memory(since):
-            for chunk in self._cold_frames(since, service):
-                yield from q.csv_chunks(chunk)
-        yield from q.csv_chunks(self.frame(since=since, service=service))
-
-    def rows_between(self, start: datetime, end: datetime) -> list[CheckRow]:
-        rows = [] if self._in_memory(start) else [r for f in self._cold_frames(start, None, end) for r in check_rows(f)]
-        return rows + check_rows(self.between(start, end))
-
-    def last_runs(self, names: Iterable[str]) -> dict[str, LastRun]:
-        return q.last_runs(self.frame(), names)
-
-    def tallies(self, since: datetime, latencies: bool = False) -> dict[str, Tally]:
-        frame = self.frame(since=since)
-        if not self._in_memory(since):  # not what ops/figures.py asks (it keeps within `memory`): rare
-            frame = concat_frames([*self._cold_frames(since, None), frame])
-        return q.tallies(frame, latencies)
-
-    # -- where a query reads -------------------------------------------------------------------
-    def _in_memory(self, since: datetime | None) -> bool:
-        """Whether the frame holds every raw row from `since` on."""
-        start = self._memory_from
-        return start is None or (since is not None and since >= start)
-
-    def _split(self, windows: Mapping[str, timedelta], now: datetime) -> tuple[dict, dict]:
-        """(windows the frame holds, windows read from the rollups)."""
-        raw = {label: span for label, span in windows.items() if self._in_memory(now - span)}
-        return raw, {label: span for label, span in windows.items() if label not in raw}
-
-    def _cold_frames(
-        self, since: datetime | None, service: str | None, until: datetime | None = None
-    ) -> Iterator[pd.DataFrame]:
-        """Rows from `since` up to the frame's first (or `until`), read from the file."""
-        if self.path is None or self._memory_from is None:
-            return iter(())
-        start = max(since or self._raw_from, self._raw_from)
-        end = self._memory_from if until is None else min(until, self._memory_from)
-        return file_frames(self.path, start, end, service) if start < end else iter(())
-
-    def _window_frame(self, windows: Mapping[str, timedelta], now: datetime, service: str | None) -> pd.DataFrame:
-        longest = max(windows.values(), default=timedelta(0))
-        return self.frame(since=now - longest, service=service)
-
-
-def _merge(out: dict[str, dict], more: dict[str, dict]) -> None:
-    for name, figures in more.items():
-        out.setdefault(name, {}).update(figures)
 
 
 def _sweep_counts(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,9 @@ import numpy as np
 
 from ops.append_file import AppendFile, WriteHealth, describe
 from ops.history.buckets import BUCKETS
-from ops.history.rollup import HOUR_KEEP, MINUTE_KEEP, STATUSES, Block, Rollups
+from ops.history.rollup import HOUR_KEEP, MINUTE_KEEP, Rollups
+from ops.history.rollup_blocks import Block
+from ops.history.rollup_ring import STATUSES
 
 log = logging.getLogger(__name__)
 

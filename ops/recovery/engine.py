@@ -17,12 +17,12 @@ from config.settings import ServiceSettings, Settings
 from ops.events import EventBus
 from ops.probes import Prober, ProbeResult
 from ops.recovery import policy as pol
+from ops.recovery import takeover
 from ops.recovery.actions import ActionContext, RecoveryAction
 from ops.recovery.records import (
     ACTION_FAILED,
     INTERRUPTED,
     RECOVERED,
-    RUNNING,
     STILL_DOWN,
     finished_entry,
     load_state,
@@ -34,14 +34,13 @@ from ops.recovery.registry import build_action
 from ops.recovery.sync import GLOBAL, StateSync
 from ops.recovery.views import status_fields, view_fields
 from ops.recovery.worker import ACTION_GRACE_S, act_and_verify
-from ops.recovery_log import KEEP_IN_MEMORY, RecoveryLog
+from ops.recovery_log import RecoveryLog
 from ops.status import HEALTHY, ServiceState
 
 log = logging.getLogger(__name__)
 
 MAINTENANCE = "maintenance"
 STOP_JOIN_S = 5.0
-STATE_POLL_S = 1.0  # how often a dashboard reads the shared state's changes (one indexed query)
 
 
 class RecoveryConflict(Exception):
@@ -105,8 +104,8 @@ class RecoveryEngine:
         """Restore maintenance windows and open circuits saved by the previous run (or shared)."""
         if self._sync is not None:
             self._sync.reload()
-            self._apply_global()
-            self._poller = threading.Thread(target=self._poll, name="recovery-state", daemon=True)
+            takeover.apply_global(self)
+            self._poller = threading.Thread(target=takeover.poll, args=(self,), name="recovery-state", daemon=True)
             self._poller.start()
         else:
             with self._lock:
@@ -114,74 +113,17 @@ class RecoveryEngine:
         if self.leading():  # a follower leaves the leader's attempts alone; it marks them when it leads
             self.interrupt_orphans()
 
+    # -- leadership hand-over (ops/recovery/takeover.py) ----------------------------------------
     def interrupt_orphans(self, reason: str = "the dashboard stopped during the attempt") -> None:
-        """Mark attempts left "running" (by a killed process or a lost leader) interrupted; never rerun.
-
-        An attempt the shared counters still call running (its action may outlive its dashboard)
-        keeps its service busy until its end is recorded or its deadline passes (_settle_adopted).
-        """
-        with self._lock:
-            busy = {st.running_id for st in self._states.values() if st.running_id is not None}
-        for entry in self.log.recent(limit=KEEP_IN_MEMORY):
-            if entry.get("outcome") == RUNNING and entry.get("id") not in busy:
-                self.log.update(entry | {"outcome": INTERRUPTED, "reason": reason})
-        self._settle_adopted()
+        """Mark attempts left "running" interrupted; adopted ones end when settled (see takeover.py)."""
+        takeover.interrupt_orphans(self, reason)
 
     def _settle_adopted(self) -> None:
-        """End (interrupted, counted neither way) the adopted attempts that ended or outlived their deadline."""
-        now = self._clock()
-        with self._lock:
-            adopted = {
-                name: (st.running_id, st.running_until)
-                for name, st in self._states.items()
-                if st.running_id is not None and self._mine.get(name, (None,))[0] != st.running_id
-            }
-        for name, (entry_id, until) in adopted.items():
-            entry = next((e for e in self.log.recent(KEEP_IN_MEMORY, name) if e.get("id") == entry_id), None)
-            ended = entry is not None and entry.get("outcome") != RUNNING
-            if not ended and until is not None and now < until:
-                continue  # its action may still run (its own process group outlives a killed leader)
-            with self._lock:
-                st = self._states[name]
-                if st.running_id != entry_id:
-                    continue
-                st.running_id = st.running_until = None
-                st.failures, st.skip_reason = 0, None
-            log.warning("%s: the attempt %s of the last leader %s", name, entry_id, "ended" if ended else "timed out")
-            self._share(name)
-            if entry is not None and not ended:
-                reason = "the leading dashboard was lost during the attempt; its deadline has passed"
-                self._publish(entry | {"outcome": INTERRUPTED, "reason": reason})
-            self._republish()
+        takeover.settle_adopted(self)
 
     def take_over(self) -> None:
         """Leadership gained: the counters as the last leader left them (attempt caps hold across leaders)."""
-        if self._sync is not None:
-            self._sync.reload()
-            self._apply_global()
-
-    def _poll(self) -> None:
-        """Read the shared state's changes; a leader shows them in its views (and so on every page)."""
-        while not self._stopping.wait(STATE_POLL_S):
-            try:
-                changed = self._sync.refresh(take_counters=not self.leading())
-                self._apply_global()
-                if changed and self.leading():
-                    self._republish()
-                if self.leading():
-                    self._settle_adopted()
-            except Exception:  # noqa: BLE001 - a bad row must not end the polling
-                log.exception("shared recovery state: refresh failed")
-
-    def _apply_global(self) -> None:
-        self.auto_enabled = self.policy.enabled if self._sync.auto is None else self._sync.auto
-
-    def _before_deciding(self, name: str, result: ProbeResult, service: ServiceSettings) -> None:
-        """A failure that may start an attempt: read the shared settings first (a maintenance set elsewhere)."""
-        st = self._states[name]
-        if self._sync is not None and not result.ok and st.failures + 1 >= self.limits(service).threshold:
-            self._sync.refresh(take_counters=False)
-            self._apply_global()
+        takeover.take_over(self)
 
     def cancel_running(self) -> None:
         """Leadership lost: stop the actions under way (their entries end interrupted, see _attempt)."""
@@ -215,7 +157,7 @@ class RecoveryEngine:
             return
         service = self._services[name]
         limits = self.limits(service)
-        self._before_deciding(name, result, service)
+        takeover.before_deciding(self, name, result, service)
         now, wall = self._clock(), self._wall()
         skipped = entry = None
         with self._lock:
@@ -244,16 +186,16 @@ class RecoveryEngine:
                 log.info("%s is healthy again: circuit closed", name)
                 self._save()
             if closed or forgot:
-                self._share(name)
+                takeover.share(self, name)
             return
         if skipped is not None:
             log.info("automatic recovery of %s skipped: %s", name, skipped["reason"])
             self._publish(skipped, new=True)
             if skipped["reason_code"] == "attempt_cap":
                 self._save()
-                self._share(name)
+                takeover.share(self, name)
         if entry is not None:
-            self._share(name)
+            takeover.share(self, name)
             self._launch(service, entry)
 
     # -- the interface the views use -----------------------------------------------------------
@@ -270,7 +212,7 @@ class RecoveryEngine:
             st = self._states[name]
             self._check_manual(st, name, force)
             entry = self._begin(service, st, "manual", self._clock(), self._wall(), forced=force and st.circuit_open)
-        self._share(name)
+        takeover.share(self, name)
         self._launch(service, entry)
         return dict(entry)
 
@@ -329,7 +271,7 @@ class RecoveryEngine:
             if name is not None:
                 self._service(name)
             self._set_shared(GLOBAL if name is None else name, {"auto": enabled})
-            self._apply_global()
+            takeover.apply_global(self)
             self._republish()
             return self.overview() if name is None else self.status(name)
         if name is None:
@@ -344,7 +286,7 @@ class RecoveryEngine:
     def status(self, name: str) -> dict:
         """The engine's view of one service (GET /api/services/<name>/recovery)."""
         self._service(name)
-        self._read_shared()
+        takeover.read_shared(self)
         return self._status(name)
 
     def _status(self, name: str) -> dict:
@@ -358,7 +300,7 @@ class RecoveryEngine:
 
     def overview(self) -> dict:
         """Global switches and every service's status (GET /api/recovery)."""
-        self._read_shared()
+        takeover.read_shared(self)
         return {
             "auto": self.auto_enabled,
             "running": self._in_flight(locked=False),
@@ -485,7 +427,7 @@ class RecoveryEngine:
                 del self._workers[service.name]
         if event == pol.CIRCUIT_OPENED:
             self._save()
-        self._share(service.name)
+        takeover.share(self, service.name)
         return event
 
     def _log_outcome(self, name: str, entry: dict, event: str | None) -> None:
@@ -504,16 +446,6 @@ class RecoveryEngine:
     def _set_shared(self, name: str, changes: dict, reset: bool = False) -> None:
         if not self._sync.set(name, changes, reset):
             raise RecoveryConflict("shared_state_unreachable", "the shared database cannot be reached: nothing changed")
-
-    def _read_shared(self) -> None:
-        """A follower's answers show the table as it is now (a leader's memory is already the newest)."""
-        if self._sync is not None and not self.leading():
-            self._sync.refresh(take_counters=True)
-            self._apply_global()
-
-    def _share(self, name: str) -> None:
-        if self._sync is not None and self.leading():
-            self._sync.share(name)
 
     def _changed(self, name: str) -> dict:
         self._save()
