@@ -103,6 +103,7 @@ def test_a_new_leader_keeps_the_old_attempt_busy_until_its_deadline_then_interru
     a, b = make(store, log, clock, a_leads), make(store, log, clock, b_leads)
     try:
         started = a.request_manual("a")
+        wait_for(lambda: a.action.runs == 1, 5)  # the old leader's action is running (its worker thread started it)
         # The follower shows the leader's attempt (finding 8).
         status = b.status("a")
         assert status["recovering"] and status["current_id"] == started["id"] and b.overview()["running"] == 1
@@ -136,6 +137,7 @@ def test_an_old_attempt_recorded_as_ended_frees_the_service_before_its_deadline(
     a, b = make(store, log, clock, a_leads), make(store, log, clock, b_leads)
     try:
         started = a.request_manual("a")
+        wait_for(lambda: a.action.runs == 1, 5)
         b.status("a")
         a_leads["v"], b_leads["v"] = False, True  # a brief loss: a is alive, cancels and records the end
         b.take_over()
@@ -158,6 +160,7 @@ def test_a_brief_loss_of_leadership_is_not_a_failed_attempt():
     engine = make(store, log, clock, leads)
     try:
         started = engine.request_manual("a")
+        wait_for(lambda: engine.action.runs == 1, 5)
         leads["v"] = False
         engine.cancel_running()
         leads["v"] = True  # regained before the attempt ended: still cut off
