@@ -14,8 +14,31 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO, Protocol
+
+# What a damaged line raises when decoded (json, then the record's own checks).
+DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError)
+
+
+class LineReport(Protocol):
+    torn_tail: bool  # a partial last line from a crash mid-write
+    good_bytes: int  # the file's length up to the end of the last complete line
+
+
+def whole_lines(handle: BinaryIO, report: LineReport) -> Iterator[bytes]:
+    """The complete, non-blank lines of a file these writers append to; a partial last line (a crash
+    mid-write) ends the reading and is flagged, so the caller cuts it off and keeps it aside."""
+    for raw in handle:
+        if not raw.endswith(b"\n"):
+            report.torn_tail = True  # only the very last piece can lack its newline
+            return
+        report.good_bytes += len(raw)
+        if raw.strip():
+            yield raw
+
 
 REPORT_EVERY_S = 60.0
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)

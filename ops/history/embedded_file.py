@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from ops.append_file import DECODE_ERRORS, whole_lines
 from ops.history.rows import round_latency
 
 STATUS_CODES = {"up": "u", "degraded": "g", "down": "d", "pending": "p", "maintenance": "m"}
@@ -25,7 +26,6 @@ NAN = float("nan")
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 TS_PREFIX = '{"ts": "'  # every line starts so; retention compares the timestamp as text
 # What a damaged line can raise: json.loads gives RecursionError on "[[[[...", arrays OverflowError.
-DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError)
 
 
 def format_ts(ts: datetime) -> str:
@@ -123,13 +123,7 @@ class ReadReport:
 def read_lines(handle: BinaryIO, report: ReadReport, chunk_rows: int = 200_000) -> Iterator[Columns]:
     """Decode a history file line by line into column chunks, counting what could not be read."""
     columns = Columns()
-    for raw in handle:
-        if not raw.endswith(b"\n"):
-            report.torn_tail = True  # only the very last piece can lack its newline
-            break
-        report.good_bytes += len(raw)
-        if not raw.strip():
-            continue
+    for raw in whole_lines(handle, report):
         try:
             columns.add_line(json.loads(raw))
         except DECODE_ERRORS:

@@ -38,7 +38,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ops.append_file import AppendFile, WriteHealth, describe
+from ops.append_file import DECODE_ERRORS, AppendFile, WriteHealth, describe, whole_lines
 from ops.history.buckets import BUCKETS
 from ops.history.rollup import HOUR_KEEP, MINUTE_KEEP, Rollups
 from ops.history.rollup_blocks import Block
@@ -50,7 +50,6 @@ GRAINS = {"minute": 60, "hour": 3600}
 START_FORMAT = "%Y-%m-%dT%H:%MZ"
 MAX_HELD_BYTES = 16 << 20  # lines held while the disk is full: ~5 h of minutes at 1,000 services
 REWRITE_SLACK = 1 / 8  # expired lines may add this share of the retention before a rewrite drops them
-DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError)
 _COLUMNS = (  # (Block field, dtype, values per service)
     ("status", "<u2", len(STATUSES)),
     ("failed", "<u2", 1),
@@ -146,13 +145,7 @@ def read_blocks(handle: BinaryIO, report: ReadReport) -> Iterator[Block]:
     """The buckets of a rollup file, counting what could not be read."""
     names: list[str] = []
     crcs: dict[int, tuple[int, list[str]]] = {}
-    for raw in handle:
-        if not raw.endswith(b"\n"):
-            report.torn_tail = True  # only the very last piece can lack its newline
-            break
-        report.good_bytes += len(raw)
-        if not raw.strip():
-            continue
+    for raw in whole_lines(handle, report):
         try:
             record = json.loads(raw)
             if "names" in record:

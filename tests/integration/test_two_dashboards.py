@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -51,27 +52,33 @@ def write_config(tmp_path, dsn: str, http_server_factory, runs_file) -> str:
     return str(path)
 
 
+@contextlib.contextmanager
+def two_dashboards(config: str, tmp_path, runs_file):
+    """Dashboards "a" and "b" on one config; at the end both are killed, and so is every recovery command
+    that wrote its pid (its process group) first on a line of `runs_file`: it outlives its dashboard."""
+    apps = [AppProcess("--config", config, "--data-dir", str(tmp_path / name)) for name in ("a", "b")]
+    try:
+        for app in apps:
+            app.wait_ports(timeout=60)
+        yield apps
+    finally:
+        for app in apps:
+            app.kill()
+        for line in runs_file.read_text().splitlines() if runs_file.exists() else []:
+            try:
+                os.killpg(int(line.split()[0]), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 @pytest.fixture
 def dashboards(tmp_path, pg_cluster, http_server_factory):
     """Start two dashboards over one cluster; returns (apps, runs file). Kills both at the end."""
     cluster = pg_cluster()
     runs_file = tmp_path / "runs"
     config = write_config(tmp_path, cluster.dsn(), http_server_factory, runs_file)
-    apps = []
-    for name in ("a", "b"):
-        apps.append(AppProcess("--config", config, "--data-dir", str(tmp_path / name)))
-    try:
-        for app in apps:
-            app.wait_ports(timeout=60)
+    with two_dashboards(config, tmp_path, runs_file) as apps:
         yield apps, runs_file
-    finally:
-        for app in apps:
-            app.kill()
-        for line in runs_file.read_text().split() if runs_file.exists() else []:
-            try:
-                os.killpg(int(line), signal.SIGKILL)  # the recovery command outlives its killed dashboard
-            except ProcessLookupError:
-                pass
 
 
 def leader_and_follower(apps: list[AppProcess]) -> tuple[AppProcess, AppProcess]:
@@ -150,19 +157,8 @@ def recovering(tmp_path, pg_cluster, http_server_factory):
     }  # fmt: skip
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
-    apps = [AppProcess("--config", str(path), "--data-dir", str(tmp_path / name)) for name in ("a", "b")]
-    try:
-        for app in apps:
-            app.wait_ports(timeout=60)
+    with two_dashboards(str(path), tmp_path, runs_file) as apps:
         yield apps, runs_file
-    finally:
-        for app in apps:
-            app.kill()
-        for line in runs_file.read_text().splitlines() if runs_file.exists() else []:
-            try:
-                os.killpg(int(line.split()[0]), signal.SIGKILL)  # the recovery command outlives its dashboard
-            except ProcessLookupError:
-                pass
 
 
 def run_starts(runs_file) -> list[float]:
