@@ -237,18 +237,24 @@ def sweep_results(names: list[str], ts: datetime, k: int):
     ]  # fmt: skip
 
 
-def append_times(store, names: list[str], start: datetime, sweeps: int) -> list[float]:
-    """ms of each store.append of a full sweep, 10 s apart from `start` (the first few warm up)."""
-    times = []
+def append_times(store, names: list[str], start: datetime, sweeps: int) -> tuple[list[float], list[float]]:
+    """ms of each store.append of a full sweep, 10 s apart from `start` (the first few warm up), and
+    ms of each fold of a closed minute into the rollups (on the store's own thread, once a minute,
+    waited for between sweeps as 10 s between sweeps would)."""
+    times, folds = [], []
     for k in range(sweeps):
         ts = start + timedelta(seconds=10 * k)
         results = sweep_results(names, ts, k)
         began = time.perf_counter()
         store.append(ts, results)
         times.append((time.perf_counter() - began) * 1000)
+        before = store.upkeep.last_fold_ms
+        store.upkeep.wait()
+        if k >= 5 and store.upkeep.last_fold_ms is not before:
+            folds.append(store.upkeep.last_fold_ms)
     if not store.storage_status()["ok"]:
         raise RuntimeError(f"PostgreSQL store: {store.storage_status()['error']}")
-    return times[5:]
+    return times[5:], folds
 
 
 def general_times(url: str, names: list[str], start: datetime, sweeps: int) -> list[float]:
@@ -286,7 +292,7 @@ def postgres_figures(args) -> dict | None:
         store = PostgresStore(url, timedelta(hours=48), timedelta(days=args.days))
         store.load()
         fill_s = fill_rollups(url, args.services, args.days, NOW)
-        appends = append_times(store, names, NOW, args.pg_sweeps)
+        appends, folds = append_times(store, names, NOW, args.pg_sweeps)
         general = general_times(url, names, NOW + timedelta(hours=1), min(args.pg_sweeps, 25))
         figures = store_figures(store, NOW + timedelta(minutes=10), names[len(names) // 2], args.queries)
         store.close()
@@ -297,6 +303,8 @@ def postgres_figures(args) -> dict | None:
         "append_p50_ms": statistics.median(appends),
         "append_p90_ms": float(np.percentile(appends, 90)),
         "general_p50_ms": statistics.median(general),
+        "fold_p50_ms": statistics.median(folds) if folds else float("nan"),
+        "folds": len(folds),
         "sweeps": len(appends),
         **figures,
     }
@@ -382,8 +390,9 @@ def main() -> None:
     if pg is not None:
         lines.append(
             f"PostgreSQL store, {n} services: 90 days of hours + 24 h of minutes made in SQL in {pg['fill_s']:.0f} s; "
-            f"{pg['sweeps']} sweeps appended; the general statement (retries, imports) "
-            f"{pg['general_p50_ms']:.0f} ms p50 a sweep"
+            f"{pg['sweeps']} sweeps appended; a closed minute folded into the rollups "
+            f"{pg['fold_p50_ms']:.0f} ms p50 ({pg['folds']} folds, once a minute, off the sweep); "
+            f"a late sweep (held, retried, imported: inserted and folded at once) {pg['general_p50_ms']:.0f} ms p50"
         )
     print("\n".join(lines + [""] + summary_table(long, store, pg, args.queries)))
     load = os.getloadavg()

@@ -12,7 +12,7 @@ from callbacks.charts import chart_points, detail_figure
 from callbacks.common import clock, iso_local, request_tz
 from callbacks.recovery import log_views
 from layouts import ids
-from layouts.common import fmt_ms
+from layouts.common import fmt_ms, fmt_pct
 from layouts.details import (
     details_title,
     last_error,
@@ -22,10 +22,12 @@ from layouts.details import (
     recovery_history,
 )
 from ops.history.rows import CheckRow
+from ops.stats import REPORT_WINDOWS
 
 log = logging.getLogger(__name__)
 
 RECENT_CHECKS = 10
+LONG_WINDOWS = ("30d", "90d")
 
 
 def view_of(snapshot: dict, name: str) -> dict:
@@ -70,6 +72,16 @@ def probe_items(service, view: dict, interval_s: float, tz: tzinfo) -> list[tupl
     if service.tags:
         items.append(("Tags", ", ".join(service.tags)))
     return items
+
+
+def long_uptime(store, name: str, now: datetime) -> list[tuple[str, str]]:
+    """Uptime over 30 and 90 days (the table shows 1 h to 7 d), read from the store's rollups; a
+    window longer than the store keeps is left out rather than shown from less history."""
+    labels = [label for label in LONG_WINDOWS if REPORT_WINDOWS[label] <= store.retention]
+    if not labels:
+        return []
+    figures = store.uptime({label: REPORT_WINDOWS[label] for label in labels}, now, name).get(name, {})
+    return [("Uptime", " · ".join(f"{label[:-1]} d {fmt_pct(figures.get(label))}" for label in labels))]
 
 
 def check_rows(checks: list[CheckRow], tz: tzinfo, limit: int = RECENT_CHECKS) -> list[dict]:
@@ -181,14 +193,14 @@ def register_callbacks(app, core) -> None:
         service = core.settings.service(name) if name else None
         if service is None or not feed or feed.get("name") != name:
             raise PreventUpdate
-        tz = request_tz()
+        tz, now = request_tz(), datetime.now(UTC)
         view = feed.get("view") or {}
         read_only = bool((config or {}).get("read_only"))  # the same rule as the layout's (layouts.common)
         no_action = name not in core.recovery  # action "none": nothing to run, so nothing to offer
         return (
             details_title(name, view.get("status", "pending"), view),
             last_error(view.get("error") or view.get("last_error"), bool(view.get("error"))),
-            probe_info(probe_items(service, view, core.monitor.interval, tz)),
+            probe_info(probe_items(service, view, core.monitor.interval, tz) + long_uptime(core.store, name, now)),
             recent_checks(check_rows(last_checks(core, name), tz)),
             recovery_history(log_views(core, tz, service=name, limit=10)),
             maintenance_label(bool(view.get("maintenance"))),

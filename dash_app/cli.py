@@ -19,6 +19,7 @@ from config import ConfigError, Settings, load_settings, settings_from_dict
 from config.auth import AuthSettings
 from config.settings import StorageSettings, postgres_url_problem
 from dash_app.logs import json_file_handler
+from ops.history.protocol import StoreUnusable
 
 log = logging.getLogger("dash_app")
 
@@ -193,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except StoreUnusable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         if demo is not None:
             demo.stop()

@@ -22,6 +22,7 @@ from dash_app.proxies import TrustedProxies
 from dash_app.security import install_cross_site_guard, install_security_headers, script_hash
 from dash_app.servers import HttpServer, WebSocketServer, connection_caps
 from dash_app.sparks_api import sparks_blueprint
+from dash_app.uptime_api import uptime_blueprint
 from dash_app.ws import create_ws_app
 from layouts import ids
 from ops.core import Core
@@ -60,6 +61,7 @@ class MissionControl:
         api = api_blueprint(core, ws_port=ws_port)
         api.register_blueprint(notifications_blueprint(core))  # nested: /api/notifications, endpoints api.*
         api.register_blueprint(sparks_blueprint(core))  # nested: /api/sparks (the page's sparklines)
+        api.register_blueprint(uptime_blueprint(core))  # nested: /api/uptime (windows up to 90 days)
         self.server.register_blueprint(api)
         self.metrics_registry, checks = register_prometheus(self.server, core)  # GET /metrics
         core.monitor.result_listeners.append(checks.on_result)  # after recovery's (see ops/core.py)

@@ -11,6 +11,7 @@ from dash_app.notifications_openapi import NOTIFICATION_SCHEMAS, notification_pa
 from dash_app.params import DEFAULT_SWEEPS, MAX_MAINTENANCE_S, MAX_ROWS_LIMIT
 from ops.recent_checks import MAX_POINTS as SPARK_MAX
 from ops.recent_checks import SPARK_POINTS
+from ops.stats import REPORT_WINDOWS
 
 OPENAPI_VERSION = "3.0.3"
 LOGS_DEFAULT, LOGS_MAX = 50, 5000  # as GET /api/logs parses `limit` (dash_app/api.py)
@@ -287,6 +288,17 @@ SPARKS = obj(
         "services": {"type": "object", "additionalProperties": {"type": "array", "items": SPARK_POINT}},
     }
 )
+PER_WINDOW = {"type": "object", "additionalProperties": NUMBER_OR_NULL}
+UPTIME_FIGURES = obj({"uptime": PER_WINDOW, "p50_ms": PER_WINDOW, "p95_ms": PER_WINDOW}, ("p50_ms", "p95_ms"))
+UPTIME_REPORT = obj(
+    {
+        "as_of": {"type": "string", "format": "date-time"},
+        "windows": {"type": "array", "items": {"type": "string"}},
+        "services": {"type": "object", "additionalProperties": UPTIME_FIGURES},
+        "fleet": UPTIME_FIGURES,
+    },
+    ("as_of", "windows", "services"),
+)
 SERVICE_QUERY = _query("service", {"type": "string"}, "only this service (unknown: 404)")
 SERVICE_PATH = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "service"}
 ANY_OBJECT = _body({"type": "object", "description": "ignored, but must be a JSON object if sent"}, required=False)
@@ -359,6 +371,25 @@ def _paths(max_rows: int, default_sweeps: int, max_maintenance_s: int) -> dict:
                     _query(
                         "points", {"type": "integer", "minimum": 1, "maximum": SPARK_MAX}, f"default {SPARK_POINTS}"
                     ),
+                ],
+            )
+        },
+        "/api/uptime": {
+            "get": _op(
+                "Uptime and latency p50/p95 per service over windows up to 90 days (from the history's "
+                "rollups beyond the raw retention: uptime to the minute or hour, percentiles within about 5 %)",
+                {"200": json_response("figures per window", UPTIME_REPORT), **errors(400, 404)},
+                parameters=[
+                    SERVICE_QUERY,
+                    {
+                        **_query(
+                            "window",
+                            {"type": "array", "items": {"type": "string", "enum": list(REPORT_WINDOWS)}},
+                            "repeatable or comma-separated (default 24h,7d,30d); longer than retention_days: 400",
+                        ),
+                        "style": "form",
+                        "explode": True,
+                    },
                 ],
             )
         },

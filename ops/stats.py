@@ -6,7 +6,7 @@ Every history store computes them by these rules (ops/history/protocol.py: `upti
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 UPTIME_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 LATENCY_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
@@ -14,3 +14,33 @@ LATENCY_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 # below failure_threshold still counts: thresholds decide the status shown, not what happened, or a
 # service failing two checks in three would show 100 %. Maintenance (announced downtime) is left out.
 NOT_COUNTED = ("maintenance",)
+# What GET /api/uptime and the details panel may ask for: the page's windows and the long ones the
+# rollups answer (ops/history/protocol.py). A window longer than the store keeps is refused, not
+# answered from less history than its name says.
+REPORT_WINDOWS = {**UPTIME_WINDOWS, "30d": timedelta(days=30), "90d": timedelta(days=90)}
+REPORT_PERCENTILES = (50, 95)
+
+
+def uptime_report(store, labels: list[str], now: datetime, service: str | None = None) -> dict:
+    """Uptime and latency percentiles per service over each labelled window (REPORT_WINDOWS), and
+    (for the whole fleet) the fleet's percentiles, all answered checks pooled, as the store answers them."""
+    spans = {label: REPORT_WINDOWS[label] for label in labels}
+    uptime = store.uptime(spans, now, service)
+    latency = store.percentiles(spans, now, REPORT_PERCENTILES, service)
+    fleet = latency.pop("*", {})
+
+    def figures(pcts: dict, up: dict | None) -> dict:
+        out: dict = {} if up is None else {"uptime": {label: up.get(label) for label in labels}}
+        for q in REPORT_PERCENTILES:
+            out[f"p{q}_ms"] = {label: pcts.get(f"p{q}_{label}") for label in labels}
+        return out
+
+    names = sorted(set(uptime) | set(latency))
+    report = {
+        "as_of": now.isoformat(),
+        "windows": labels,
+        "services": {name: figures(latency.get(name, {}), uptime.get(name, {})) for name in names},
+    }
+    if service is None:  # with one service, "*" is that service's figures again
+        report["fleet"] = figures(fleet, None)
+    return report

@@ -1,14 +1,16 @@
 """The history in PostgreSQL, so several dashboards share one: raw checks plus minute and hour rollups.
 
-One transaction per sweep: an INSERT of arrays into `checks` and one upsert per rollup table
-(ops/history/postgres_write.py). The queries are SQL over raw rows within the raw retention and over
-the rollups beyond it (ops/history/postgres_read.py). A lost server never raises out of append():
-sweeps are held (up to MAX_HELD_ROWS, oldest given up first), storage_status() says so, and the next
-append writes them. A failed read answers empty (and moves `generation`, so figures built from the
-store start over once reads work); reads then answer at once for READ_RETRY_S before trying again.
-A read waits at most POOL_WAIT_S for a connection plus STATEMENT_TIMEOUT_MS for its statement.
-Retention (drop_expired) runs by itself about once an hour on a thread started by append(), so only
-the dashboard that writes (the leader) deletes.
+One INSERT of arrays into `checks` per sweep (ops/history/postgres_write.py); the minute and hour
+rollups are folded from the raw rows once a minute, and retention runs about hourly, both on threads
+started by append(), so only the dashboard that writes (the leader) does them
+(ops/history/postgres_upkeep.py). The queries are SQL over raw rows within the raw retention and over
+the rollups, plus the rows not folded yet, beyond it (ops/history/postgres_read.py).
+
+A lost server never raises out of append(): sweeps are held (up to MAX_HELD_ROWS, oldest given up
+first), storage_status() says so, and the next append writes them. A failed read answers empty (and
+moves `generation`, so figures built from the store start over once reads work); reads then answer
+at once for READ_RETRY_S before trying again. A read waits at most POOL_WAIT_S for a connection plus
+STATEMENT_TIMEOUT_MS for its statement.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from psycopg_pool import ConnectionPool
 from ops.history import postgres_read as q
 from ops.history.buckets import percentile_from_counts
 from ops.history.postgres_schema import migrate
+from ops.history.postgres_upkeep import Upkeep, minute_of
 from ops.history.postgres_write import write_rows
 from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally
 from ops.probes import ProbeResult
@@ -37,11 +40,8 @@ CONNECT_TIMEOUT_S = 3  # libpq's connect_timeout (whole seconds, at least 2)
 POOL_WAIT_S = 3.0  # a caller waits this long for a connection before the store reports it down
 FAILING_WAIT_S = 1.0  # ... and a sweep while it is known to be gone
 READ_RETRY_S = 5.0  # after a failed read or write, reads answer empty at once for this long
-RETENTION_EVERY_S = 3600.0  # drop_expired runs this often, on a thread started by append()
-RETENTION_FIRST_S = 600.0  # ... first this long after the store is made (start-up is busy enough)
 MAX_HELD_ROWS = 200_000  # about 3 days of 10 services at 40 s: held sweeps beyond are given up, oldest first
 WRITE_BATCH_ROWS = 5_000  # held sweeps are written back in transactions of about this many rows
-DELETE_BATCH = 10_000  # rows per retention DELETE: short transactions, no long lock
 MINUTE_BEYOND_RAW = timedelta(days=1)  # minute rollups outlive raw rows by this (hour rollups: retention)
 LEN_CACHE_S = 5.0  # count(*) is a scan: len() is recounted at most this often (and after our writes)
 
@@ -79,8 +79,7 @@ class PostgresStore:
         self._read_since: str | None = None
         self._read_failed_at = 0.0
         self._count: tuple[float, int] | None = None
-        self._next_retention = time.monotonic() + RETENTION_FIRST_S
-        self._retention: threading.Thread | None = None
+        self.upkeep = Upkeep(self._pool, _describe)
 
     # -- life cycle ----------------------------------------------------------------------------
     def load(self) -> int:
@@ -108,8 +107,7 @@ class PostgresStore:
         if self._closed:
             return
         self._closed = True
-        if self._retention is not None:
-            self._retention.join(timeout=30)
+        self.upkeep.wait()
         self.flush()
         if self._held_rows:
             log.error("history database: %d check(s) not written at close (%s)", self._held_rows, self._error)
@@ -155,17 +153,9 @@ class PostgresStore:
             if self._closed:
                 return
             self._drain()
-        self._maybe_drop_expired()
-
-    def _maybe_drop_expired(self) -> None:
-        """Start drop_expired on a thread when it is due (about hourly) and none is running."""
-        if time.monotonic() < self._next_retention or (self._retention and self._retention.is_alive()):
-            return
-        self._next_retention = time.monotonic() + RETENTION_EVERY_S
-        self._retention = threading.Thread(
-            target=lambda: self.drop_expired(datetime.now(UTC)), name="history-retention", daemon=True
-        )
-        self._retention.start()
+            written = not self._held
+        if written:  # folding and retention wait, like the sweeps, while the server is out of reach
+            self.upkeep.after_write(rows[0].ts, lambda: self.drop_expired(datetime.now(UTC)))
 
     def _drain(self) -> None:
         """Write the held sweeps, oldest first, in batches; stop at the first failure (it is reported)."""
@@ -206,27 +196,15 @@ class PostgresStore:
         self._failed_at = time.monotonic()
 
     def drop_expired(self, now: datetime) -> dict[str, int]:
-        """Batched deletes: raw rows past raw_retention, minute rollups past theirs, hour past retention."""
+        """Batched deletes: raw rows past raw_retention, minute rollups past theirs, hour past retention.
+        The minutes closed by `now` are folded first."""
         plan = {
             "raw": ("checks", "ts", now - self.raw_retention),
             "minute": ("checks_minute", "bucket", now - self.minute_retention),
             "hour": ("checks_hour", "bucket", now - self.retention),
         }
-        dropped = dict.fromkeys(plan, 0)
-        try:
-            with self._pool.connection() as conn:
-                for kind, (table, column, cutoff) in plan.items():
-                    sql = (
-                        f"DELETE FROM {table} WHERE ctid = ANY(ARRAY("
-                        f"SELECT ctid FROM {table} WHERE {column} < %s LIMIT {DELETE_BATCH}))"
-                    )
-                    while True:
-                        count = conn.execute(sql, (cutoff,)).rowcount
-                        dropped[kind] += count
-                        if count < DELETE_BATCH:
-                            break
-        except psycopg.OperationalError as exc:
-            log.warning("history database: retention stopped early (%s); the next run goes on", _describe(exc))
+        self.upkeep.fold(minute_of(now))  # raw rows leave only once the rollups hold them
+        dropped = self.upkeep.delete_before(plan)
         if dropped["raw"]:
             self.generation += 1
             self._count = None

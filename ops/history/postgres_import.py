@@ -21,7 +21,8 @@ import psycopg
 
 from ops.history import embedded_file as hf
 from ops.history.postgres_schema import migrate
-from ops.history.postgres_write import write_rows
+from ops.history.postgres_upkeep import minute_of
+from ops.history.postgres_write import fold_rows, write_rows
 from ops.history.rows import CheckRow
 
 BATCH_ROWS = 20_000
@@ -102,6 +103,8 @@ def import_file(path: Path, url: str, raw_retention: timedelta = RAW_RETENTION) 
         if batch:
             report.added += _write(conn, batch, positions, cutoff)
             report.read += len(batch)
+        with conn.transaction():  # rows newer than the fold mark are in the rollups before we return
+            fold_rows(conn, minute_of(datetime.now(UTC)))
     return report
 
 

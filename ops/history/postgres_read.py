@@ -2,7 +2,9 @@
 
 Raw rows answer while a window lies within the raw retention; beyond it the minute rollups answer
 while they are kept, then the hour ones. A rollup row counts whole when its minute or hour ends
-after the window's start (so a 30-day window may reach up to an hour further back).
+after the window's start (so a 30-day window may reach up to an hour further back). The rollups
+hold the raw rows before the fold mark (ops/history/postgres_write.py); the rows after it (about the
+last minute) are rolled up here, in the same statement, so the answer never waits for a fold.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ops.fleet import SEVERITY
-from ops.history.postgres_write import STATUS_COLUMNS
+from ops.history.postgres_write import FOLDED_UNTIL_SQL, ROLLUP_COLUMNS, STATUS_COLUMNS, rollup_select
 from ops.history.rows import ChartPoint, CheckRow
 
 ROW = "ts, service, status, latency_ms, http_status, error"
@@ -20,6 +22,13 @@ _RANKED = [s for s in SEVERITY if s in STATUS_COLUMNS]  # worst first
 RAW_RANK = "CASE status " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(_RANKED))
 RAW_RANK += f" ELSE {_RANKED.index('pending')} END"
 ROLLUP_WORST = "CASE " + " ".join(f"WHEN sum({STATUS_COLUMNS[s]}) > 0 THEN '{s}'" for s in _RANKED) + " END"
+
+
+def rollups(table: str) -> str:
+    """`table`'s rows plus the rows not folded into it yet, as one relation named `r`."""
+    unit = {"checks_minute": "minute", "checks_hour": "hour"}[table]
+    tail = rollup_select(unit, f"checks WHERE ts >= ({FOLDED_UNTIL_SQL})")
+    return f"(SELECT {ROLLUP_COLUMNS} FROM {table} UNION ALL SELECT {ROLLUP_COLUMNS} FROM ({tail}) tail) AS r"
 
 
 def check_row(record: tuple) -> CheckRow:
@@ -74,7 +83,7 @@ SELECT floor(extract(epoch FROM bucket) / %(step)s)::bigint AS bin,
     greatest(min(bucket), %(start)s), sum(latency_sum) / nullif(sum(answered), 0), {ROLLUP_WORST},
     sum(failures)::int, sum(checks)::int,
     (array_agg(last_error ORDER BY last_error_ts DESC) FILTER (WHERE last_error IS NOT NULL))[1]
-FROM {table} WHERE service = %(service)s AND bucket > %(start)s - %(unit)s
+FROM {rollups(table)} WHERE service = %(service)s AND bucket > %(start)s - %(unit)s
 GROUP BY bin ORDER BY bin"""
 
 
@@ -101,7 +110,7 @@ def uptime_sql(table: str | None, starts: list[datetime], service: str | None) -
         for start in starts:
             columns.append("sum(counted) FILTER (WHERE bucket > %s), sum(up) FILTER (WHERE bucket > %s)")
             args += [start - unit, start - unit]
-        source, key = table, "bucket"
+        source, key = rollups(table), "bucket"
     where = f"{key} > %s" if table else f"{key} >= %s"
     args.append(min(starts) - UNITS[table] if table else min(starts))
     if service is not None:
@@ -124,7 +133,7 @@ def rollup_counts_sql(table: str, service: str | None) -> str:
     only = "AND service = %s" if service is not None else ""
     return f"""
 SELECT coalesce(service, '*'), u.i, sum(r.latency_buckets[u.i])::bigint
-FROM {table} AS r CROSS JOIN LATERAL generate_subscripts(r.latency_buckets, 1) AS u(i)
+FROM {rollups(table)} CROSS JOIN LATERAL generate_subscripts(r.latency_buckets, 1) AS u(i)
 WHERE r.bucket > %s {only} AND r.latency_buckets[u.i] > 0
 GROUP BY GROUPING SETS ((service, u.i), (u.i))"""
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psycopg
 
+from ops.history.protocol import StoreUnusable
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -42,7 +44,14 @@ def migrate(conn: psycopg.Connection) -> list[int]:
             " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
         )
         done = {version for (version,) in conn.execute("SELECT version FROM schema_migrations")}
-        for version, name, sql in migrations():
+        known = migrations()
+        newer = sorted(done - {version for version, _, _ in known})
+        if newer:  # its data may be written in ways this version does not know (e.g. how rollups fold)
+            raise StoreUnusable(
+                f"the history database has schema version {newer[-1]}, newer than this Mission Control "
+                f"knows ({known[-1][0]}): run the same version on every dashboard that shares it"
+            )
+        for version, name, sql in known:
             if version in done:
                 continue
             conn.execute(sql.encode())  # no parameters: several statements go in one simple query

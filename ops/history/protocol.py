@@ -26,6 +26,11 @@ from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally
 from ops.probes import ProbeResult
 
 
+class StoreUnusable(RuntimeError):
+    """The store exists but this version must not use it (e.g. a database migrated by a newer one):
+    the dashboard says why and exits instead of writing what it does not understand."""
+
+
 @runtime_checkable
 class HistoryStore(Protocol):
     """The history of checks: one append per sweep, named queries for every view."""

@@ -19,7 +19,7 @@ from ops.check_result import ProbeResult
 from ops.figures import Figures
 from ops.history import embedded_file as hf
 from ops.history import postgres as pg
-from ops.history import postgres_import
+from ops.history import postgres_import, postgres_upkeep
 from ops.history.buckets import bucket_index, bucket_value
 from ops.history.postgres_recovery_log import PostgresRecoveryLog
 from ops.history.postgres_schema import migrate, migrations
@@ -113,12 +113,14 @@ def test_a_retried_batch_counts_each_check_once_in_the_rollups(store):
     rows = [result("web", NOW), result("db", NOW, error="refused", status="down")]
     store.append(NOW, rows)
     with psycopg.connect(store.url, autocommit=True) as conn, conn.transaction():
-        from ops.history.postgres_write import write_rows
+        from ops.history.postgres_write import fold_rows, write_rows
         from ops.history.rows import CheckRow
 
         assert write_rows(conn, [CheckRow.from_result(NOW, r) for r in rows], [0, 1]) == 0  # a lost COMMIT retried
         partly = [*rows, result("cache", NOW, 3.0)]  # a sweep some of whose rows are stored already
         assert write_rows(conn, [CheckRow.from_result(NOW, r) for r in partly], [0, 1, 2]) == 1
+        assert fold_rows(conn, NOW + timedelta(minutes=1)) == 3
+        assert write_rows(conn, [CheckRow.from_result(NOW, r) for r in partly], [0, 1, 2]) == 0  # retried after the fold
     assert count(store.url, "SELECT sum(checks) FROM checks_hour") == 3
     assert count(store.url, "SELECT sum(failures) FROM checks_minute") == 1
     assert count(store.url, "SELECT count(*) FROM checks") == 3
@@ -131,12 +133,12 @@ ROLLUP = (
 )
 
 
-def test_a_live_sweep_folds_into_the_rollups_as_the_general_statement_does(store, cluster, monkeypatch):
+def test_rollups_folded_from_live_sweeps_equal_those_the_general_statement_writes(store, cluster, monkeypatch):
     from ops.history import postgres_write
     from ops.history.postgres_write import WRITE_SQL, _columns
     from ops.history.rows import CheckRow
 
-    monkeypatch.setattr(postgres_write, "WRITE_SQL", "SELECT 1 / 0")  # the store's sweeps take the fast statement
+    monkeypatch.setattr(postgres_write, "WRITE_SQL", "SELECT 1 / 0")  # the store's sweeps are never late here
 
     general = fresh_database(cluster)
     migrated = pg.PostgresStore(general, timedelta(hours=2), timedelta(days=30))
@@ -155,6 +157,9 @@ def test_a_live_sweep_folds_into_the_rollups_as_the_general_statement_does(store
             store.append(ts, sweep)
             with conn.transaction():
                 conn.execute(WRITE_SQL, _columns([CheckRow.from_result(ts, r) for r in sweep], range(9)))
+    store.upkeep.wait()
+    assert count(store.url, "SELECT sum(checks) FROM checks_minute") == 9 * 18  # the last minute is still open
+    assert store.upkeep.fold(NOW + timedelta(minutes=2)) == 9 * 2  # ... until it closes
     for table in ("checks", "checks_minute", "checks_hour"):
         sql = ROLLUP.format(table) if table != "checks" else "SELECT * FROM checks ORDER BY service, ts"
         with psycopg.connect(store.url) as fast, psycopg.connect(general) as slow:
@@ -211,7 +216,7 @@ def test_import_names_the_file_or_the_database_on_bad_input(cluster, tmp_path):
 
 
 def test_drop_expired_deletes_in_batches_by_age(store, monkeypatch):
-    monkeypatch.setattr(pg, "DELETE_BATCH", 7)
+    monkeypatch.setattr(postgres_upkeep, "DELETE_BATCH", 7)
     for age in (timedelta(days=40), timedelta(days=2), timedelta(hours=3), timedelta(minutes=1)):
         ts = NOW - age
         store.append(ts, [result(f"s{i}", ts) for i in range(10)])
@@ -329,16 +334,17 @@ def test_retention_runs_by_itself_from_append_about_hourly(store):
     old = now - timedelta(days=40)
     store.append(old, [result("web", old)])
     store.append(now, [result("web", now)])
-    assert store._retention is None  # not in the first minutes after start
-    store._next_retention = 0.0  # an hour has passed
+    upkeep = store.upkeep
+    assert upkeep._retention is None  # not in the first minutes after start
+    upkeep._next_retention = 0.0  # an hour has passed
     store.append(now + timedelta(seconds=1), [result("web", now + timedelta(seconds=1))])
-    store._retention.join(timeout=30)
+    upkeep._retention.join(timeout=30)
     assert count(store.url, "SELECT count(*) FROM checks") == 2
     assert count(store.url, "SELECT count(*) FROM checks_hour WHERE bucket < now() - interval '30 days'") == 0
-    thread = store._retention
+    thread = upkeep._retention
     store.append(now + timedelta(seconds=2), [result("web", now + timedelta(seconds=2))])
-    assert store._retention is thread  # the next run is an hour away
-    assert store._next_retention > time.monotonic() + pg.RETENTION_EVERY_S - 60
+    assert upkeep._retention is thread  # the next run is an hour away
+    assert upkeep._next_retention > time.monotonic() + postgres_upkeep.RETENTION_EVERY_S - 60
 
 
 def test_an_import_rerun_after_retention_counts_nothing_twice(cluster, tmp_path, monkeypatch):

@@ -144,3 +144,19 @@ def test_action_results_read_as_sentences():
     )
     assert maintenance_text("api", True, None).startswith("api is in maintenance until you end it")
     assert maintenance_text("api", False, None) == "Maintenance of api ended."
+
+
+def test_the_panel_gives_30_and_90_day_uptime_within_what_the_store_keeps(tmp_path):
+    from callbacks.details import long_uptime
+
+    store = EmbeddedStore(tmp_path / "history.jsonl", timedelta(hours=48), timedelta(days=90))
+    store.load()
+    for days, error in ((60, "refused"), (20, None), (10, None), (0, None)):  # 60 days: only in the 90
+        ts = NOW - timedelta(days=days)
+        store.append(ts, [ProbeResult("svc", error is None, 5.0, 200, error, ts, "down" if error else "up")])
+    assert long_uptime(store, "svc", NOW) == [("Uptime", "30 d 100 % · 90 d 75.0 %")]
+    store.close()
+    short = EmbeddedStore(tmp_path / "short.jsonl", timedelta(hours=48), timedelta(days=30))
+    short.load()
+    assert long_uptime(short, "svc", NOW) == [("Uptime", "30 d —")]  # nothing checked; 90 d is not kept
+    short.close()

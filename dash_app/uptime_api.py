@@ -1,0 +1,43 @@
+"""GET /api/uptime: uptime and latency percentiles over windows up to 90 days, read from the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, jsonify, request
+
+from dash_app.errors import ApiError
+from dash_app.params import service_param
+from ops.core import Core
+from ops.stats import REPORT_WINDOWS, uptime_report
+
+DEFAULT_WINDOWS = ("24h", "7d", "30d")
+
+
+def uptime_blueprint(core: Core) -> Blueprint:
+    api = Blueprint("uptime", __name__, url_prefix="/uptime")  # nested in /api
+
+    @api.get("")
+    def uptime() -> Response:
+        service = service_param(core.service_names())
+        labels = _windows(request.args.getlist("window"))
+        kept = core.store.retention
+        too_long = [label for label in labels if REPORT_WINDOWS[label] > kept]
+        if too_long:  # an answer from less history than the window's name says would not be true
+            raise ApiError(
+                400,
+                f"the history is kept {kept.days} days (retention_days): {', '.join(too_long)} is longer",
+                {"window": too_long, "retention_days": kept.days},
+            )
+        return jsonify(uptime_report(core.store, labels, datetime.now(UTC), service))
+
+    return api
+
+
+def _windows(raw: list[str]) -> list[str]:
+    """The asked windows (repeatable or comma-separated), known ones only, each once, in order."""
+    labels = [part.strip() for value in raw for part in value.split(",") if part.strip()] or list(DEFAULT_WINDOWS)
+    unknown = [label for label in labels if label not in REPORT_WINDOWS]
+    if unknown:
+        raise ApiError(400, f"window must be one of {', '.join(REPORT_WINDOWS)}", {"window": unknown})
+    return list(dict.fromkeys(labels))

@@ -1,0 +1,109 @@
+"""The PostgreSQL store's background work: folding closed minutes into the rollups, and retention.
+
+Only the dashboard that writes (the leader) does either: both start from append(). A fold runs on
+its own thread once a sweep's minute has closed since the last fold, so a sweep's write stays one
+INSERT (ops/history/postgres_write.py); retention runs about once an hour. A failure is logged and
+tried again at the next occasion: the readers add unfolded rows themselves, so a late fold changes
+no figure, and retention never deletes a raw row the rollups do not hold yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from ops.history.postgres_write import FOLDED_UNTIL_SQL, fold_rows
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_S = 3600.0  # drop_expired runs this often
+RETENTION_FIRST_S = 600.0  # ... first this long after the store is made (start-up is busy enough)
+DELETE_BATCH = 10_000  # rows per retention DELETE: short transactions, no long lock
+
+
+def minute_of(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+class Upkeep:
+    """Runs the fold and retention for one store, each on a thread of its own, one at a time."""
+
+    def __init__(self, pool: ConnectionPool, describe: Callable[[BaseException], str]) -> None:
+        self._pool = pool
+        self._describe = describe
+        self._lock = threading.Lock()
+        self._folded: datetime | None = None  # the fold mark as last seen (None: not read yet)
+        self._fold: threading.Thread | None = None
+        self._retention: threading.Thread | None = None
+        self._next_retention = time.monotonic() + RETENTION_FIRST_S
+        self.last_fold_ms: float | None = None  # how long the last fold took (bench/history_scale.py)
+
+    # -- folding -------------------------------------------------------------------------------
+    def after_write(self, newest: datetime, drop_expired: Callable[[], object]) -> None:
+        """A sweep as new as `newest` was written: fold the minutes closed before it, and run
+        retention when it is due, each on a thread unless one is running."""
+        until = minute_of(newest)
+        with self._lock:
+            if (self._folded is None or until > self._folded) and not _alive(self._fold):
+                self._fold = _start("history-fold", lambda: self.fold(until))
+            if time.monotonic() >= self._next_retention and not _alive(self._retention):
+                self._next_retention = time.monotonic() + RETENTION_EVERY_S
+                self._retention = _start("history-retention", drop_expired)
+
+    def fold(self, until: datetime) -> int:
+        """Fold the raw rows before `until` into the rollups now; returns how many were folded
+        (0 if the server is out of reach: logged, and the next sweep tries again)."""
+        began = time.perf_counter()
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                folded = fold_rows(conn, until)
+                self._folded = conn.execute(FOLDED_UNTIL_SQL).fetchone()[0]
+        except psycopg.OperationalError as exc:
+            log.warning("history database: rollups not folded (%s); the next sweep tries again", self._describe(exc))
+            return 0
+        self.last_fold_ms = (time.perf_counter() - began) * 1000.0
+        return folded
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Let a running fold or retention finish (close, tests, benches)."""
+        for thread in (self._fold, self._retention):
+            if thread is not None:
+                thread.join(timeout)
+
+    # -- retention -----------------------------------------------------------------------------
+    def delete_before(self, plan: dict[str, tuple[str, str, datetime]]) -> dict[str, int]:
+        """Batched deletes of {kind: (table, column, cutoff)}; raw rows only once they are folded
+        (the cutoff of `checks` is held at the fold mark), so no check leaves the figures unfolded."""
+        dropped = dict.fromkeys(plan, 0)
+        try:
+            with self._pool.connection() as conn:
+                for kind, (table, column, cutoff) in plan.items():
+                    bound = f"least(%s, ({FOLDED_UNTIL_SQL}))" if table == "checks" else "%s"
+                    sql = (
+                        f"DELETE FROM {table} WHERE ctid = ANY(ARRAY("
+                        f"SELECT ctid FROM {table} WHERE {column} < {bound} LIMIT {DELETE_BATCH}))"
+                    )
+                    while True:
+                        count = conn.execute(sql, (cutoff,)).rowcount
+                        dropped[kind] += count
+                        if count < DELETE_BATCH:
+                            break
+        except psycopg.OperationalError as exc:
+            log.warning("history database: retention stopped early (%s); the next run goes on", self._describe(exc))
+        return dropped
+
+
+def _alive(thread: threading.Thread | None) -> bool:
+    return thread is not None and thread.is_alive()
+
+
+def _start(name: str, target: Callable[[], object]) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
