@@ -39,6 +39,8 @@ class Upkeep:
         self._describe = describe
         self._lock = threading.Lock()
         self._folded: datetime | None = None  # the fold mark as last seen (None: not read yet)
+        self._wanted: datetime | None = None  # the newest minute start a fold was asked to reach
+        self._folding = False  # a fold thread runs (set and cleared under _lock)
         self._fold: threading.Thread | None = None
         self._retention: threading.Thread | None = None
         self._next_retention = time.monotonic() + RETENTION_FIRST_S
@@ -47,26 +49,43 @@ class Upkeep:
     # -- folding -------------------------------------------------------------------------------
     def after_write(self, newest: datetime, drop_expired: Callable[[], object]) -> None:
         """A sweep as new as `newest` was written: fold the minutes closed before it, and run
-        retention when it is due, each on a thread unless one is running."""
-        until = minute_of(newest)
+        retention when it is due, each on a thread (a fold asked for while one runs is done next)."""
         with self._lock:
-            if (self._folded is None or until > self._folded) and not _alive(self._fold):
-                self._fold = _start("history-fold", lambda: self.fold(until))
+            until = minute_of(newest)
+            self._wanted = until if self._wanted is None else max(self._wanted, until)
+            if not self._folding and (self._folded is None or self._wanted > self._folded):
+                self._folding = True
+                self._fold = _start("history-fold", self._fold_wanted)
             if time.monotonic() >= self._next_retention and not _alive(self._retention):
                 self._next_retention = time.monotonic() + RETENTION_EVERY_S
                 self._retention = _start("history-retention", drop_expired)
 
-    def fold(self, until: datetime) -> int:
-        """Fold the raw rows before `until` into the rollups now; returns how many were folded
-        (0 if the server is out of reach: logged, and the next sweep tries again)."""
+    def _fold_wanted(self) -> None:
+        """Fold until the newest minute asked for, also one asked for while folding; stop on a failure."""
+        while True:
+            with self._lock:
+                until = self._wanted
+                if until is None or (self._folded is not None and until <= self._folded):
+                    self._folding = False  # under the lock: after_write starts the next fold itself
+                    return
+            if self.fold(until) is None:
+                with self._lock:
+                    self._folding = False
+                return
+
+    def fold(self, until: datetime) -> int | None:
+        """Fold the raw rows before `until` into the rollups now; returns how many were folded, or
+        None if the server is out of reach (logged; the next sweep tries again)."""
         began = time.perf_counter()
         try:
             with self._pool.connection() as conn, conn.transaction():
                 folded = fold_rows(conn, until)
-                self._folded = conn.execute(FOLDED_UNTIL_SQL).fetchone()[0]
+                mark = conn.execute(FOLDED_UNTIL_SQL).fetchone()[0]
         except psycopg.OperationalError as exc:
             log.warning("history database: rollups not folded (%s); the next sweep tries again", self._describe(exc))
-            return 0
+            return None
+        with self._lock:
+            self._folded = mark
         self.last_fold_ms = (time.perf_counter() - began) * 1000.0
         return folded
 

@@ -119,20 +119,25 @@ def write_rows(conn: psycopg.Connection, rows: Sequence[CheckRow], positions: Se
     if not columns[0]:
         return 0
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-    mark = conn.execute(FOLDED_UNTIL_SQL).fetchone()[0]
+    mark = conn.execute(FOLDED_UNTIL_SQL).fetchone()[0]  # read under the lock: the fold cannot move it now
     late = [i for i, ts in enumerate(columns[0]) if ts < mark]
+    fresh = [i for i, ts in enumerate(columns[0]) if ts >= mark]
     added = 0
     if late:
-        added += conn.execute(WRITE_SQL, [[column[i] for i in late] for column in columns]).fetchone()[0]
-        if len(late) == len(columns[0]):
-            return added
-        fresh = sorted(set(range(len(columns[0]))) - set(late))
-        columns = tuple([column[i] for i in fresh] for column in columns)
-    try:
-        with conn.transaction():  # a savepoint: a row stored already undoes only this attempt
-            return added + conn.execute(INSERT_SQL, columns).rowcount
-    except errors.UniqueViolation:  # a retried sweep (or another writer's rows): skip what is there
-        return added + conn.execute(INSERT_NEW_SQL, columns).rowcount
+        added += conn.execute(WRITE_SQL, _pick(columns, late)).fetchone()[0]
+    if fresh:
+        try:
+            with conn.transaction():  # a savepoint: a row stored already undoes only this attempt
+                added += conn.execute(INSERT_SQL, _pick(columns, fresh)).rowcount
+        except errors.UniqueViolation:  # a retried sweep (or another writer's rows): skip what is there
+            added += conn.execute(INSERT_NEW_SQL, _pick(columns, fresh)).rowcount
+    return added
+
+
+def _pick(columns: tuple[list, ...], rows: list[int]) -> tuple[list, ...]:
+    if len(rows) == len(columns[0]):
+        return columns
+    return tuple([column[i] for i in rows] for column in columns)
 
 
 def fold_rows(conn: psycopg.Connection, until: datetime) -> int:
