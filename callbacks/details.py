@@ -75,8 +75,9 @@ def probe_items(service, view: dict, interval_s: float, tz: tzinfo) -> list[tupl
 
 
 def long_uptime(store, name: str, now: datetime) -> list[tuple[str, str]]:
-    """Uptime over 30 and 90 days (the table shows 1 h to 7 d), read from the store's rollups; a
-    window longer than the store keeps is left out rather than shown from less history."""
+    """Uptime over 30 and 90 days (the table shows 1 h to 7 d) of the checks stored in them, read
+    from the store's rollups; a window longer than the store keeps is left out (it holds no checks
+    that old, so the figure would cover less than its label says)."""
     labels = [label for label in LONG_WINDOWS if REPORT_WINDOWS[label] <= store.retention]
     if not labels:
         return []

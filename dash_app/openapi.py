@@ -74,6 +74,16 @@ def _with_auth_errors(paths: dict) -> dict:
 
 ISO_TIME = nullable("string", format="date-time")
 NUMBER_OR_NULL = nullable("number")
+STORAGE = obj(
+    {
+        "ok": {"type": "boolean"},
+        "error": nullable("string"),
+        "since": nullable("string"),
+        "unsaved_sweeps": {"type": "integer", "minimum": 0},
+    },
+    required=("ok",),
+    description="Whether the history is written and read; when not, `error` says why (the page shows it).",
+)
 
 SCHEMAS = {
     "Error": obj(
@@ -129,16 +139,7 @@ SCHEMAS = {
             "counts": obj({k: {"type": "integer", "minimum": 0} for k in ("up", "degraded", "down", "pending")}),
             "services": {"type": "array", "items": ref("ServiceView")},
             "system": ref("System"),
-            "storage": obj(
-                {
-                    "ok": {"type": "boolean"},
-                    "error": nullable("string"),
-                    "since": nullable("string"),
-                    "unsaved_sweeps": {"type": "integer", "minimum": 0},
-                },
-                required=("ok",),
-                description="Whether the history reaches the disk; on a full disk the page shows `error`.",
-            ),
+            "storage": STORAGE,
         },
         description=(
             "The live state of the fleet; the WebSocket sends the same object on connect, then `result`"
@@ -296,8 +297,9 @@ UPTIME_REPORT = obj(
         "windows": {"type": "array", "items": {"type": "string"}},
         "services": {"type": "object", "additionalProperties": UPTIME_FIGURES},
         "fleet": UPTIME_FIGURES,
+        "storage": STORAGE,
     },
-    ("as_of", "windows", "services"),
+    ("as_of", "windows", "services", "storage"),
 )
 SERVICE_QUERY = _query("service", {"type": "string"}, "only this service (unknown: 404)")
 SERVICE_PATH = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "service"}

@@ -21,13 +21,14 @@ REPORT_WINDOWS = {**UPTIME_WINDOWS, "30d": timedelta(days=30), "90d": timedelta(
 REPORT_PERCENTILES = (50, 95)
 
 
-def uptime_report(store, labels: list[str], now: datetime, service: str | None = None) -> dict:
-    """Uptime and latency percentiles per service over each labelled window (REPORT_WINDOWS), and
-    (for the whole fleet) the fleet's percentiles, all answered checks pooled, as the store answers them."""
+def uptime_report(store, labels: list[str], now: datetime, names: list[str], whole_fleet: bool) -> dict:
+    """Uptime and latency percentiles over each labelled window (REPORT_WINDOWS) for each of `names`
+    (null where the store holds no check of it), as the store answers them over the checks it holds
+    in the window; with `whole_fleet`, also the fleet's percentiles (all answered checks pooled)."""
     spans = {label: REPORT_WINDOWS[label] for label in labels}
+    service = names[0] if len(names) == 1 and not whole_fleet else None
     uptime = store.uptime(spans, now, service)
     latency = store.percentiles(spans, now, REPORT_PERCENTILES, service)
-    fleet = latency.pop("*", {})
 
     def figures(pcts: dict, up: dict | None) -> dict:
         out: dict = {} if up is None else {"uptime": {label: up.get(label) for label in labels}}
@@ -35,12 +36,11 @@ def uptime_report(store, labels: list[str], now: datetime, service: str | None =
             out[f"p{q}_ms"] = {label: pcts.get(f"p{q}_{label}") for label in labels}
         return out
 
-    names = sorted(set(uptime) | set(latency))
     report = {
         "as_of": now.isoformat(),
         "windows": labels,
         "services": {name: figures(latency.get(name, {}), uptime.get(name, {})) for name in names},
     }
-    if service is None:  # with one service, "*" is that service's figures again
-        report["fleet"] = figures(fleet, None)
+    if whole_fleet:  # with one service, "*" would be that service's figures again
+        report["fleet"] = figures(latency.get("*", {}), None)
     return report

@@ -30,6 +30,7 @@ from ops.history.buckets import percentile_from_counts
 from ops.history.postgres_schema import migrate
 from ops.history.postgres_upkeep import Upkeep, minute_of
 from ops.history.postgres_write import write_rows
+from ops.history.protocol import StoreUnusable
 from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally
 from ops.probes import ProbeResult
 
@@ -71,6 +72,7 @@ class PostgresStore:
         self._held_rows = self._given_up = 0
         self._write_lock = threading.Lock()
         self._migrated = self._closed = False
+        self._unusable: str | None = None  # the database was migrated by a newer version: never written
         self._error: str | None = None
         self._since: str | None = None
         self._failed_at = 0.0
@@ -88,17 +90,26 @@ class PostgresStore:
             self._pool.open(wait=False)
         with self._write_lock:
             self._ensure_schema()
+        if self._unusable is not None:  # at start the dashboard says so and exits (dash_app/cli.py)
+            raise StoreUnusable(self._unusable)
         self.generation += 1
         return len(self)
 
     def _ensure_schema(self) -> bool:
         if self._migrated:
             return True
+        if self._unusable is not None:
+            return False
         try:
             with self._pool.connection() as conn:
                 migrate(conn)
         except psycopg.OperationalError as exc:
             self._failed(exc)
+            return False
+        except StoreUnusable as exc:  # found after start (the server was out of reach then): no more writes
+            log.error("history database: %s; nothing more is written", exc)
+            self._unusable = str(exc)
+            self._since = self._since or datetime.now(UTC).isoformat()
             return False
         self._migrated = True
         return True
@@ -120,7 +131,7 @@ class PostgresStore:
 
     def storage_status(self) -> dict:
         """Not ok while sweeps cannot be written or reads fail; ok again once either works."""
-        error, since = self._error, self._since
+        error, since = self._unusable or self._error, self._since
         if error is None:
             error, since = self._read_error, self._read_since
         return {

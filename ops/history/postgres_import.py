@@ -103,8 +103,10 @@ def import_file(path: Path, url: str, raw_retention: timedelta = RAW_RETENTION) 
         if batch:
             report.added += _write(conn, batch, positions, cutoff)
             report.read += len(batch)
-        with conn.transaction():  # rows newer than the fold mark are in the rollups before we return
-            fold_rows(conn, minute_of(datetime.now(UTC)))
+        until, mark = minute_of(datetime.now(UTC)), None
+        while mark is None or mark < until:  # rows newer than the fold mark are in the rollups before we return
+            with conn.transaction():
+                _, mark = fold_rows(conn, until)
     return report
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ops.fleet import SEVERITY
-from ops.history.postgres_write import FOLDED_UNTIL_SQL, ROLLUP_COLUMNS, STATUS_COLUMNS, rollup_select
+from ops.history.postgres_write import ROLLUP_COLUMNS, STATUS_COLUMNS, UNFOLDED, rollup_select
 from ops.history.rows import ChartPoint, CheckRow
 
 ROW = "ts, service, status, latency_ms, http_status, error"
@@ -27,7 +27,7 @@ ROLLUP_WORST = "CASE " + " ".join(f"WHEN sum({STATUS_COLUMNS[s]}) > 0 THEN '{s}'
 def rollups(table: str) -> str:
     """`table`'s rows plus the rows not folded into it yet, as one relation named `r`."""
     unit = {"checks_minute": "minute", "checks_hour": "hour"}[table]
-    tail = rollup_select(unit, f"checks WHERE ts >= ({FOLDED_UNTIL_SQL})")
+    tail = rollup_select(unit, f"checks WHERE {UNFOLDED}")
     return f"(SELECT {ROLLUP_COLUMNS} FROM {table} UNION ALL SELECT {ROLLUP_COLUMNS} FROM ({tail}) tail) AS r"
 
 

@@ -19,6 +19,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from ops.history.postgres_schema import migrate
+from ops.history.protocol import StoreUnusable
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class PostgresRecoveryLog:
                     self._ready = True
                 self._write_held(conn)
                 result = work(conn)
-        except psycopg.OperationalError as exc:
+        except (psycopg.OperationalError, StoreUnusable) as exc:  # unusable: a newer version migrated it
             self._failed(exc)
             return None
         if self._error is not None:

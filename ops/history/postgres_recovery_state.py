@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from ops.history.postgres_schema import migrate
+from ops.history.protocol import StoreUnusable
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class PostgresRecoveryState:
                     migrate(conn)
                     self._ready = True
                 result = work(conn)
-        except psycopg.Error as exc:
+        except (psycopg.Error, StoreUnusable) as exc:  # unusable: a newer version migrated the database
             text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
             if self.error is None:
                 log.error("shared recovery state: %s", text)

@@ -62,30 +62,36 @@ class Upkeep:
 
     def _fold_wanted(self) -> None:
         """Fold until the newest minute asked for, also one asked for while folding; stop on a failure."""
-        while True:
-            with self._lock:
-                until = self._wanted
-                if until is None or (self._folded is not None and until <= self._folded):
-                    self._folding = False  # under the lock: after_write starts the next fold itself
-                    return
-            if self.fold(until) is None:
+        try:
+            while True:
                 with self._lock:
-                    self._folding = False
-                return
+                    until = self._wanted
+                    if until is None or (self._folded is not None and until <= self._folded):
+                        return
+                if self.fold(until) is None:
+                    return
+        finally:
+            with self._lock:  # under the lock: after_write starts the next fold itself
+                self._folding = False
 
     def fold(self, until: datetime) -> int | None:
-        """Fold the raw rows before `until` into the rollups now; returns how many were folded, or
-        None if the server is out of reach (logged; the next sweep tries again)."""
-        began = time.perf_counter()
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                folded = fold_rows(conn, until)
-                mark = conn.execute(FOLDED_UNTIL_SQL).fetchone()[0]
-        except psycopg.OperationalError as exc:
-            log.warning("history database: rollups not folded (%s); the next sweep tries again", self._describe(exc))
-            return None
-        with self._lock:
-            self._folded = mark
+        """Fold the raw rows before `until` into the rollups now, in steps of a bounded size (each
+        its own transaction: a backlog after an outage never outgrows the statement timeout, and
+        sweeps are written between steps); returns how many rows were folded, or None on a failure
+        (logged; the next sweep tries again from where the steps got)."""
+        began, folded = time.perf_counter(), 0
+        while True:
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+                    rows, mark = fold_rows(conn, until)
+            except psycopg.Error as exc:  # the server, a timeout, a read-only server after a failover
+                log.warning("history database: rollups not folded (%s); tried again later", self._describe(exc))
+                return None
+            folded += rows
+            with self._lock:
+                self._folded = mark
+            if mark >= until:
+                break
         self.last_fold_ms = (time.perf_counter() - began) * 1000.0
         return folded
 

@@ -95,7 +95,7 @@ def _rollups(source: str) -> str:
 # The session's TimeZone is UTC (the store's connections set it), so date_trunc cuts UTC minutes/hours.
 WRITE_SQL = f"""
 WITH src AS ({_SOURCE}), inserted AS (
-    INSERT INTO checks ({_RAW}) SELECT {_RAW} FROM src
+    INSERT INTO checks ({_RAW}, folded_at_write) SELECT {_RAW}, true FROM src
     ON CONFLICT DO NOTHING
     RETURNING service, ts
 ), added AS (
@@ -103,13 +103,20 @@ WITH src AS ({_SOURCE}), inserted AS (
 ), {_rollups("added")}
 SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM checks_minute_new), (SELECT count(*) FROM checks_hour_new)"""
 # Rows newer than the mark: raw only (the fold adds them to the rollups later).
-INSERT_SQL = f"INSERT INTO checks ({_RAW}) SELECT {_RAW} FROM ({_SOURCE}) s"
+INSERT_SQL = f"INSERT INTO checks ({_RAW}, folded_at_write) SELECT {_RAW}, false FROM ({_SOURCE}) s"
 INSERT_NEW_SQL = INSERT_SQL + " ON CONFLICT DO NOTHING"  # a retried sweep: what is stored is skipped
 FOLDED_UNTIL_SQL = "SELECT folded_until FROM rollup_state"
+# The raw rows the rollups do not hold yet: after the mark, and not put there by their writer (an
+# older dashboard during an upgrade; see migration 0004).
+UNFOLDED = f"ts >= ({FOLDED_UNTIL_SQL}) AND NOT folded_at_write"
+FOLD_STEP_ROWS = 50_000  # a fold moves the mark over at most about this many rows per transaction
 FOLD_SQL = f"""
-WITH added AS (SELECT * FROM checks WHERE ts >= %(start)s AND ts < %(until)s), {_rollups("added")},
-moved AS (UPDATE rollup_state SET folded_until = %(until)s RETURNING 1)
+WITH added AS (SELECT * FROM checks WHERE ts >= %(start)s AND ts < %(until)s AND NOT folded_at_write),
+{_rollups("added")}, moved AS (UPDATE rollup_state SET folded_until = %(until)s RETURNING 1)
 SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM moved)"""
+# Where a step of at most FOLD_STEP_ROWS rows from the mark ends: the first timestamp past them
+# (a step ends before a timestamp, so a sweep's rows are never split).
+STEP_END_SQL = "SELECT ts FROM checks WHERE ts >= %s ORDER BY ts OFFSET %s LIMIT 1"
 
 
 def write_rows(conn: psycopg.Connection, rows: Sequence[CheckRow], positions: Sequence[int]) -> int:
@@ -140,14 +147,18 @@ def _pick(columns: tuple[list, ...], rows: list[int]) -> tuple[list, ...]:
     return tuple([column[i] for i in rows] for column in columns)
 
 
-def fold_rows(conn: psycopg.Connection, until: datetime) -> int:
-    """Add the raw rows from the fold mark to `until` to the rollups and move the mark there; returns
-    how many rows were folded (0 when the mark is there already). Call it inside a transaction."""
+def fold_rows(conn: psycopg.Connection, until: datetime) -> tuple[int, datetime]:
+    """Add the raw rows from the fold mark towards `until` to the rollups, at most about
+    FOLD_STEP_ROWS of them, and move the mark past them; returns (rows folded, the mark now).
+    Call it inside a transaction, and again while the mark is before `until`."""
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
     start = conn.execute(FOLDED_UNTIL_SQL).fetchone()[0]
     if until <= start:
-        return 0
-    return conn.execute(FOLD_SQL, {"start": start, "until": until}).fetchone()[0]
+        return 0, start
+    step = conn.execute(STEP_END_SQL, (start, FOLD_STEP_ROWS)).fetchone()
+    if step is not None and start < step[0] < until:  # a backlog: one bounded step of it
+        until = step[0]
+    return conn.execute(FOLD_SQL, {"start": start, "until": until}).fetchone()[0], until
 
 
 def _columns(rows: Sequence[CheckRow], positions: Sequence[int]) -> tuple[list, ...]:

@@ -39,7 +39,8 @@ def store(tmp_path, cluster):
 
 
 def result(name: str, ts: datetime, ms: float = 10.0, error: str | None = None) -> ProbeResult:
-    return ProbeResult(name, error is None, ms, 200 if error is None else None, error, ts, "up" if error is None else "down")
+    ok = error is None
+    return ProbeResult(name, ok, ms, 200 if ok else None, error, ts, "up" if ok else "down")
 
 
 def one(url: str, sql: str, *args):
@@ -146,3 +147,82 @@ def test_a_database_migrated_by_a_newer_version_is_refused(cluster):
         conn.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')")
         with pytest.raises(StoreUnusable, match="schema version 9999, newer than this Mission Control"):
             migrate(conn)
+
+
+def test_rows_an_older_dashboard_writes_during_an_upgrade_are_counted_once(store):
+    # An older version names no folded_at_write column and updates the rollups itself at each sweep.
+    ts = NOW + timedelta(seconds=5)
+    with psycopg.connect(store.url, autocommit=True, options="-c TimeZone=UTC") as conn:
+        conn.execute("INSERT INTO checks (ts, service, status, latency_ms) VALUES (%s, 'web', 'up', 5)", (ts,))
+        conn.execute(
+            "INSERT INTO checks_hour (service, bucket, checks, failures, counted, up, answered, latency_sum,"
+            " n_down, n_degraded, n_pending, n_maintenance, n_up, latency_buckets)"
+            " VALUES ('web', %s, 1, 0, 1, 1, 1, 5, 0, 0, 0, 0, 1, '{}')",
+            (NOW.replace(minute=0, second=0),),
+        )
+    late = NOW + timedelta(seconds=10)
+    store.append(late, [result("web", late, error="refused")])  # this version's row beside it
+    assert store.uptime(WEEK, NOW + timedelta(minutes=1))["web"]["7d"] == 50.0
+    store.upkeep.wait()
+    assert store.upkeep.fold(NOW + timedelta(minutes=2)) == 1  # only this version's row
+    assert store.uptime(WEEK, NOW + timedelta(minutes=3))["web"]["7d"] == 50.0
+    assert one(store.url, "SELECT sum(checks) FROM checks_hour") == 2
+
+
+def test_a_backlog_is_folded_in_bounded_steps(store, monkeypatch):
+    from ops.history import postgres_write
+
+    monkeypatch.setattr(postgres_write, "FOLD_STEP_ROWS", 3)  # a step of at most about 3 rows
+    marks = []
+    fold_rows = postgres_write.fold_rows
+
+    def counted(conn, until):
+        folded, mark = fold_rows(conn, until)
+        marks.append(mark)
+        return folded, mark
+
+    monkeypatch.setattr("ops.history.postgres_upkeep.fold_rows", counted)
+    monkeypatch.setattr(store.upkeep, "after_write", lambda *_: None)  # no fold while they are written
+    for k in range(10):  # held sweeps written back after an outage: ten minutes of two services
+        ts = NOW - timedelta(minutes=20 - k)
+        store.append(ts, [result("web", ts), result("db", ts, error="refused")])
+    before = store.uptime(WEEK, NOW)
+    assert store.upkeep.fold(NOW) == 20
+    assert len(marks) == 10 and marks == sorted(marks)  # at most 3 rows a step: one sweep (2) each, never split
+    assert one(store.url, "SELECT sum(checks) FROM checks_hour") == 20
+    assert store.uptime(WEEK, NOW) == before == {"web": {"7d": 100.0}, "db": {"7d": 0.0}}
+
+
+def test_a_failed_fold_is_tried_again_at_the_next_sweep(store, monkeypatch):
+    from ops.history import postgres_upkeep
+
+    real = postgres_upkeep.fold_rows
+    calls = []
+
+    def read_only_once(conn, until):
+        calls.append(until)
+        if len(calls) == 1:
+            raise psycopg.errors.ReadOnlySqlTransaction("cannot execute UPDATE in a read-only transaction")
+        return real(conn, until)
+
+    monkeypatch.setattr(postgres_upkeep, "fold_rows", read_only_once)
+    for k in range(3):  # one sweep a minute: each asks for a fold
+        ts = NOW + timedelta(minutes=k)
+        store.append(ts, [result("web", ts)])
+        store.upkeep.wait()
+    assert len(calls) >= 2  # the failure did not stop folding
+    assert one(store.url, "SELECT folded_until FROM rollup_state") == minute_of(NOW + timedelta(minutes=2))
+
+
+def test_a_newer_schema_found_after_start_stops_writing_and_says_so(store):
+    store._migrated = False  # as if the server had been out of reach at start
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')")
+    store.append(NOW, [result("web", NOW)])  # never raises
+    status = store.storage_status()
+    assert status["ok"] is False and "schema version 9999" in status["error"] and status["unsaved_sweeps"] == 1
+    assert one(store.url, "SELECT count(*) FROM checks") == 0
+    again = pg.PostgresStore(store.url, timedelta(hours=1), timedelta(days=30))
+    with pytest.raises(StoreUnusable, match="9999"):  # at start: the dashboard exits with the message
+        again.load()
+    again.close()

@@ -19,6 +19,7 @@ def old_sweep(store, ts: datetime, ok: bool) -> None:
         ProbeResult("web", ok, 40.0 if ok else None, 200 if ok else None, None if ok else "HTTP 503", ts,
                     "up" if ok else "down"),
         ProbeResult("db", False, None, None, "connection refused", ts, "down"),
+        ProbeResult("gone", True, 5.0, 200, None, ts, "up"),  # a service no longer in the config
     ]  # fmt: skip
     store.append(ts, results)
 
@@ -31,6 +32,8 @@ def test_long_windows_count_the_old_checks_the_page_windows_do_not(running_app):
         running_app.core.monitor.run_once()
     body = get(running_app, "/api/uptime?window=1h&window=30d").json()
     assert body["windows"] == ["1h", "30d"] and datetime.fromisoformat(body["as_of"]) >= now
+    assert body["storage"]["ok"] is True  # the figures are read, not nulls from a store out of reach
+    assert set(body["services"]) == {"web", "db"}  # the configured services only
     web, db = body["services"]["web"], body["services"]["db"]
     assert web["uptime"] == {"1h": 100.0, "30d": round(100 * 5 / 6, 3)}  # one failure in six checks
     assert db["uptime"] == {"1h": 0.0, "30d": 0.0}
@@ -56,8 +59,8 @@ def test_bad_uptime_requests_get_a_json_error(running_app):
 
 
 @pytest.fixture
-def short_retention_app(tmp_path, http_server):
-    settings = make_settings([http_service("web", http_server)], retention_days=30)
+def short_retention_app(tmp_path, http_server, request):
+    settings = make_settings([http_service("web", http_server)], retention_days=request.param)
     app = create_app(settings, data_dir=tmp_path, start_monitor=False)
     app.serve("127.0.0.1", 0, 0)
     app.base = f"http://127.0.0.1:{app.http.port}"
@@ -65,7 +68,15 @@ def short_retention_app(tmp_path, http_server):
     app.stop()
 
 
+@pytest.mark.parametrize("short_retention_app", [30], indirect=True)
 def test_a_window_longer_than_the_history_is_kept_is_refused(short_retention_app):
     body = assert_error(get(short_retention_app, "/api/uptime?window=30d,90d"), 400)
     assert "kept 30 days" in body["error"] and body["detail"] == {"window": ["90d"], "retention_days": 30}
     assert get(short_retention_app, "/api/uptime?window=30d").status_code == 200
+
+
+@pytest.mark.parametrize("short_retention_app", [7], indirect=True)
+def test_the_default_windows_are_those_the_history_holds(short_retention_app):
+    short_retention_app.core.monitor.run_once()
+    body = get(short_retention_app, "/api/uptime").json()
+    assert body["windows"] == ["24h", "7d"] and body["services"]["web"]["uptime"] == {"24h": 100.0, "7d": 100.0}
