@@ -9,13 +9,13 @@ from flask import has_request_context, session
 from callbacks.common import clock
 from callbacks.header import clock_data, overall_from
 from callbacks.recovery import log_views
-from callbacks.summary import core_summary
+from callbacks.summary import SweepP95, core_summary
 from callbacks.table import DEFAULT_SORT
 from ops.fleet import SEVERITY
 from ops.recent_checks import SPARK_POINTS
 
 
-def initial_view(core, tz: tzinfo, ws_port: int | None = None) -> dict:
+def initial_view(core, tz: tzinfo, ws_port: int | None = None, p95: SweepP95 | None = None) -> dict:
     """The view model for layouts.page.page_layout() (the table's rows are drawn by the browser)."""
     snapshot = core.monitor.snapshot()
     overall, counts = overall_from(snapshot)
@@ -26,20 +26,21 @@ def initial_view(core, tz: tzinfo, ws_port: int | None = None) -> dict:
         "counts": counts,
         "clock": clock_data(snapshot, core.next_sweep(), core.monitor.interval),
         "clock_text": f"Last sweep {last}" if last else "Waiting for the first sweep",
-        "summary": core_summary(core, snapshot),
+        "summary": core_summary(core, snapshot, p95),
         "count_text": f"{len(snapshot.get('services', []))} services",
         "spark_points": SPARK_POINTS,
         # The browser sorts by the one severity order of ops/fleet.py and draws this many checks.
         "ws_port": ws_port,  # the first connection needs no /api/info round trip
-        "table": {
-            "severity": list(SEVERITY),
-            "spark_points": SPARK_POINTS,
-            "services": len(snapshot.get("services", [])),
-        },
+        "table": table_view(len(snapshot.get("services", []))),
         "sort": DEFAULT_SORT,
         "log_entries": log_views(core, tz),
         "account": account_view(core.settings.auth.enabled),
     }
+
+
+def table_view(services: int) -> dict:
+    """What the browser's table needs besides its columns: the severity order and the history's depth."""
+    return {"severity": list(SEVERITY), "spark_points": SPARK_POINTS, "services": services}
 
 
 def account_view(auth_enabled: bool) -> dict:

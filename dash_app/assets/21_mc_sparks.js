@@ -82,15 +82,19 @@
     return sparks.data.has(name);
   };
 
-  /* Ask for the history of rows now in view that do not have it yet (batched, once each). */
-  sparks.need = function (names) {
+  /* Ask for the history of rows now in view that do not have it yet (batched, once each); `now`:
+   * at once, not after the 20 ms that gathers a scroll's rows (a loading page's timers run late). */
+  sparks.need = function (names, now) {
     if (sparks.everyone) return; // asked for all at start: its answer covers these
     names.forEach(function (name) {
       if (sparks.data.has(name) || sparks.asked.has(name)) return;
       sparks.asked.add(name);
       sparks.queue.push(name);
     });
-    if (sparks.queue.length && sparks.timer === null) sparks.timer = setTimeout(flushQueue, 20);
+    if (now) {
+      clearTimeout(sparks.timer);
+      flushQueue();
+    } else if (sparks.queue.length && sparks.timer === null) sparks.timer = setTimeout(flushQueue, 20);
   };
 
   /* After the socket was down: what we hold may have holes, so rows ask again. */

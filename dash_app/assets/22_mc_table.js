@@ -32,6 +32,7 @@
   };
   MC.table = t;
   t.VIRTUAL_MIN = VIRTUAL_MIN;
+  t.OVERSCAN = OVERSCAN;
   var spacers = {};
 
   t.configure = function (config) {
@@ -69,6 +70,12 @@
     t.schedule();
   };
 
+  /* The first `count` names in the current order: whose history to ask for before the rows exist. */
+  t.first = function (count) {
+    if (t.orderDirty) computeOrder();
+    return t.order.slice(0, count);
+  };
+
   t.view = function (name) {
     return t.views.get(name) || null;
   };
@@ -86,6 +93,13 @@
 
   t.schedule = function () {
     if (t.frame === null) t.frame = requestAnimationFrame(render);
+  };
+
+  /* Draw now, not in the next frame: the body has just been rendered (30_mc_live.js), so its rows
+   * are painted in the same frame as the empty table would have been. */
+  t.renderNow = function () {
+    if (t.frame !== null) cancelAnimationFrame(t.frame);
+    render();
   };
 
   /* -- drawing ---------------------------------------------------------------------------------- */

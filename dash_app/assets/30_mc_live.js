@@ -65,17 +65,23 @@
     if (!live.snapshot) return;
     var ids = live.config.ids;
     var head = live.snapshot;
-    var key = JSON.stringify([head.overall, head.counts, head.storage, head.time, head.sweep]);
+    var key = headKey(head);
     if (key !== live.headKey) {
       live.headKey = key;
       setProps(ids.live, { data: head });
     }
-    if (live.tickDue) {
-      live.tickDue = false;
+    var tick = JSON.stringify([head.sweep, head.time]);
+    if (live.tickDue && tick !== live.tickKey) {
+      live.tickKey = tick;
       setProps(ids.tick, { data: { sweep: head.sweep, time: head.time } });
     }
+    live.tickDue = false;
     var view = detailData(detail.name, false);
     if (view) setProps(ids.detail_view, { data: view });
+  }
+
+  function headKey(head) {
+    return JSON.stringify([head.overall, head.counts, head.storage, head.time, head.sweep]);
   }
 
   function schedule(delay) {
@@ -177,8 +183,9 @@
     services.forEach(function (view) {
       MC.sparks.add(view, true); // a check we may have missed (the socket was down, a poll)
     });
-    if (msg.type === "snapshot") MC.table.setServices(services, msg.sweep);
-    else {
+    if (msg.type === "snapshot") {
+      if (!msg.drawn) MC.table.setServices(services, msg.sweep);
+    } else {
       services.forEach(MC.table.update);
       MC.table.setSweep(msg.sweep);
     }
@@ -281,40 +288,89 @@
     live.reconnectTimer = setTimeout(connect, base * (0.8 + Math.random() * 0.4)); // backoff jitter: clients do not reconnect in lockstep
   }
 
+  function opened() {
+    if (live.downSince !== null) {
+      enableActions();
+      MC.sparks.reset(); // checks made while we were away: each row asks for its history again
+      MC.table.schedule();
+    }
+    live.attempts = 0;
+    live.downSince = null;
+    live.stats.connects += 1;
+    stopPolling();
+    setState("live");
+  }
+
+  /* Before startLive (the socket opened while Dash's scripts loaded) messages wait for it, but the
+   * first snapshot's rows are drawn at once: into the table's body as soon as Dash has rendered it,
+   * with the history of the rows that will be in view already asked for. */
+  var early = [];
+
+  function earlyMessage(msg) {
+    early.push(msg);
+    if (msg.type !== "snapshot" || !live.boot || MC.table.loaded) return;
+    var services = msg.services || [];
+    MC.table.setServices(services, msg.sweep);
+    msg.drawn = true;
+    if (!live.sparksAll) {
+      var rows = Math.ceil(window.innerHeight / live.boot.table.row_height) + MC.table.OVERSCAN;
+      MC.sparks.need(MC.table.first(rows), true); // the table starts below the top: more than the screen holds
+    }
+    services.forEach(function (view) {
+      MC.sparks.add(view, true); // a check newer than the history's answer
+    });
+    whenBody(live.boot.ids.table_body, function () {
+      MC.table.renderNow();
+      if (!live.config) live.stats.earlyRows = performance.now(); // drawn before startLive (tests/browser)
+    });
+  }
+
+  /* `then` once the element is in the page (Dash renders the layout long after this script ran). */
+  function whenBody(id, then) {
+    if (document.getElementById(id)) return then();
+    var watch = new MutationObserver(function () {
+      if (!document.getElementById(id)) return;
+      watch.disconnect();
+      then();
+    });
+    watch.observe(document.body, { childList: true, subtree: true });
+  }
+
   function open(url) {
     var ws;
     try {
       ws = new WebSocket(url);
     } catch (e) {
-      retry();
+      if (live.config) retry();
       return;
     }
+    attach(ws);
+  }
+
+  function receive(data) {
+    var msg;
+    try {
+      msg = JSON.parse(data);
+    } catch (e) {
+      return;
+    }
+    if (live.config) handle(msg);
+    else earlyMessage(msg);
+  }
+
+  function attach(ws) {
     live.ws = ws;
     ws.onopen = function () {
-      if (live.downSince !== null) {
-        enableActions();
-        MC.sparks.reset(); // checks made while we were away: each row asks for its history again
-        MC.table.schedule();
-      }
-      live.attempts = 0;
-      live.downSince = null;
-      live.stats.connects += 1;
-      stopPolling();
-      setState("live");
+      if (live.config) opened(); // else startLive does it
     };
     ws.onmessage = function (event) {
-      var msg;
-      try {
-        msg = JSON.parse(event.data);
-      } catch (e) {
-        return;
-      }
-      handle(msg);
+      receive(event.data);
     };
     ws.onclose = function () {
       if (live.ws !== ws) return;
       live.ws = null;
-      retry();
+      early = [];
+      if (live.config) retry(); // else startLive connects
     };
   }
 
@@ -382,9 +438,16 @@
     /* Started by an initial clientside callback, i.e. once Dash has rendered the layout. */
     startLive: function (_boot, config, head) {
       if (!live.config) {
+        live.stats.started = performance.now();
         live.config = config;
         live.snapshot = head && head.time ? head : null;
         live.lastData = head ? head.time : null;
+        // The layout's stores and count hold this head already: a first snapshot of the same sweep
+        // sets none of them again (each would be a renderer cycle and server callbacks before the rows).
+        live.headKey = live.snapshot ? headKey(head) : null;
+        live.tickKey = live.snapshot ? JSON.stringify([head.sweep, head.time]) : null;
+        var count = document.getElementById(config.ids.count);
+        if (count) MC.table.countText = count.textContent;
         MC.table.configure(config);
         MC.sparks.configure(config);
         MC.tell.notifyId = config.ids.notify;
@@ -396,8 +459,12 @@
         if (head) MC.tell.updateFavicon(head.overall);
         MC.tell.syncNotifyButton();
         setInterval(everySecond, 1000);
-        if ((config.table.services || 0) <= MC.table.VIRTUAL_MIN) MC.sparks.needAll();
-        connect(); // the socket's first message is the whole snapshot: the rows (the layout has none)
+        if ((config.table.services || 0) <= MC.table.VIRTUAL_MIN && !live.sparksAll) MC.sparks.needAll();
+        if (live.ws) {
+          // Opened while the page loaded (earlyStart): its snapshot may be drawn already.
+          if (live.ws.readyState === 1) opened();
+          early.splice(0).forEach(handle);
+        } else connect(); // the socket's first message is the whole snapshot: the rows (the layout has none)
       }
       return dc().no_update;
     },
@@ -426,6 +493,33 @@
       return selected ? tick : dc().no_update;
     },
   });
+
+  /* The page carries the table's configuration (#mc-early, dash_app/dashboard.py) and its head script
+   * opened the socket: take it over now, while Dash's scripts and layout load. A deep link's filter
+   * or sort is Dash's to apply (31_mc_page.js), so such a page draws its rows once startLive ran. */
+  (function earlyStart() {
+    var element = document.getElementById("mc-early");
+    var boot = null;
+    try {
+      boot = element && JSON.parse(element.textContent);
+    } catch (e) {
+      boot = null;
+    }
+    if (boot && boot.table && !/[?&](filter|status|sort)=/.test(location.search)) {
+      live.boot = boot;
+      MC.table.configure(boot);
+      MC.sparks.configure(boot);
+      if ((boot.table.services || 0) <= MC.table.VIRTUAL_MIN) {
+        live.sparksAll = true; // every row will be drawn: ask for all of their history at once
+        MC.sparks.needAll();
+      }
+    }
+    var pre = window.mcEarly; // dash_app/dashboard.py EARLY_SCRIPT: the socket and what it said so far
+    if (pre && pre.ws && pre.ws.readyState <= 1) {
+      attach(pre.ws);
+      pre.messages.splice(0).forEach(receive);
+    } else if (boot && boot.ws_port && window.WebSocket) openAt(boot.ws_port);
+  })();
 
   /* A click anywhere on a row (its name button included, which keyboard users reach) opens it. */
   document.addEventListener("click", function (event) {

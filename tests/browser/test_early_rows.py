@@ -1,0 +1,68 @@
+"""The rows are drawn as soon as Dash has rendered the table's empty body, from a socket opened while
+its scripts loaded, and Dash's own start (startLive) takes them over as they are (issue 12)."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import DEADLINE_S, LIVE_JS, wait_for_table_sweep, wait_js
+
+# Every row element the page ever holds, from its very start (before any script of the page ran).
+WATCH_ROWS = """
+window.__seenRows = [];
+new MutationObserver(() => {
+  for (const r of document.querySelectorAll('#mc-table-body tr.mc-row'))
+    if (!window.__seenRows.includes(r)) window.__seenRows.push(r);
+}).observe(document, {subtree: true, childList: true});
+"""
+
+ROWS_STATE = """() => ({
+  bodies: document.querySelectorAll('#mc-table-body').length,
+  names: [...document.querySelectorAll('#mc-table-body tr.mc-row')].map(r => r.dataset.service),
+  seen: window.__seenRows.map(r => r.dataset.service),
+  stillThere: window.__seenRows.every(r => r.isConnected && r.closest('#mc-table-body')),
+  early: window.mcLive.stats.earlyRows,
+  started: window.mcLive.stats.started,
+})"""
+
+
+def open_watched(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.add_init_script(WATCH_ROWS)
+    page.set_default_timeout(DEADLINE_S * 1000)
+    page.goto(url)
+    wait_js(page, LIVE_JS, what="the live connection and the rows")
+    return context, page, errors
+
+
+def test_rows_are_drawn_before_dash_starts_and_handed_over_without_a_duplicate(browser, dashboard):
+    context, page, errors = open_watched(browser, dashboard.url)
+    try:
+        state = page.evaluate(ROWS_STATE)
+        assert state["early"] is not None and state["early"] < state["started"], state  # before startLive
+        assert state["bodies"] == 1
+        assert sorted(state["names"]) == ["alpha", "beta", "gamma-slow"]  # one row each, no copy
+        assert sorted(state["seen"]) == sorted(state["names"]) and state["stillThere"]  # the same elements
+        assert page.locator("#mc-table-count").inner_text() == "3 services"
+        # Live results after the handover patch those same rows.
+        wait_for_table_sweep(page, page.evaluate("window.mcLive.snapshot.sweep"))
+        state = page.evaluate(ROWS_STATE)
+        assert sorted(state["names"]) == ["alpha", "beta", "gamma-slow"] and state["stillThere"], state
+        assert page.locator("#mc-table-body tr.mc-row svg.mc-spark .mc-beat").count() >= 3  # sparklines drawn
+        assert errors == []  # the page's CSP admits all of it: the early data is JSON, not a script
+    finally:
+        context.close()
+
+
+def test_a_deep_link_filter_leaves_the_rows_to_dash(browser, dashboard):
+    context, page, errors = open_watched(browser, dashboard.url + "?filter=alpha")
+    try:
+        wait_js(page, "document.querySelectorAll('#mc-table-body tr.mc-row').length === 1", what="the filter")
+        state = page.evaluate(ROWS_STATE)
+        assert state["early"] is None, state  # Dash applies the link's filter: no early rows to undo
+        assert state["names"] == ["alpha"] and state["bodies"] == 1
+        assert errors == []
+    finally:
+        context.close()
