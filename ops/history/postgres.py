@@ -29,7 +29,7 @@ from ops.history import postgres_read as q
 from ops.history.buckets import percentile_from_counts
 from ops.history.postgres_schema import migrate
 from ops.history.postgres_upkeep import Upkeep, minute_of
-from ops.history.postgres_write import write_rows
+from ops.history.postgres_write import Columns, join_columns, sweep_columns, write_columns
 from ops.history.protocol import StoreUnusable
 from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally
 from ops.probes import ProbeResult
@@ -68,7 +68,7 @@ class PostgresStore:
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S, "options": options},
             name="history",
         )
-        self._held: deque[list[CheckRow]] = deque()
+        self._held: deque[Columns] = deque()  # sweeps not written yet, oldest first
         self._held_rows = self._given_up = 0
         self._write_lock = threading.Lock()
         self._migrated = self._closed = False
@@ -152,44 +152,43 @@ class PostgresStore:
 
     # -- writing -------------------------------------------------------------------------------
     def append(self, ts: datetime, results: Sequence[ProbeResult]) -> None:
-        rows = [_clean(CheckRow.from_result(ts.astimezone(UTC), r)) for r in results]
-        if not rows:
+        ts = ts.astimezone(UTC)
+        columns = sweep_columns(ts, results)
+        if not columns[0]:
             return
         with self._write_lock:
-            self._held.append(rows)
-            self._held_rows += len(rows)
+            self._held.append(columns)
+            self._held_rows += len(columns[0])
             while self._held_rows > MAX_HELD_ROWS and len(self._held) > 1:
-                self._held_rows -= len(self._held.popleft())
+                self._held_rows -= len(self._held.popleft()[0])
                 self._given_up += 1
             if self._closed:
                 return
             self._drain()
             written = not self._held
         if written:  # folding and retention wait, like the sweeps, while the server is out of reach
-            self.upkeep.after_write(rows[0].ts, lambda: self.drop_expired(datetime.now(UTC)))
+            self.upkeep.after_write(ts, lambda: self.drop_expired(datetime.now(UTC)))
 
     def _drain(self) -> None:
         """Write the held sweeps, oldest first, in batches; stop at the first failure (it is reported)."""
         while self._held and self._ensure_schema():
-            batch: list[CheckRow] = []
-            positions: list[int] = []
-            sweeps = 0
-            while sweeps < len(self._held) and (not batch or len(batch) + len(self._held[sweeps]) <= WRITE_BATCH_ROWS):
-                batch += self._held[sweeps]
-                positions += range(len(self._held[sweeps]))
+            sweeps, rows = 0, 0
+            while sweeps < len(self._held) and (not rows or rows + len(self._held[sweeps][0]) <= WRITE_BATCH_ROWS):
+                rows += len(self._held[sweeps][0])
                 sweeps += 1
+            batch = join_columns([self._held[i] for i in range(sweeps)])
             try:
                 # While the server is known to be gone, a sweep waits less for it (the loop goes on).
                 wait = FAILING_WAIT_S if self._error is not None else POOL_WAIT_S
                 with self._pool.connection(timeout=wait) as conn, conn.transaction():
-                    write_rows(conn, batch, positions)
+                    write_columns(conn, batch)
             except psycopg.OperationalError as exc:  # the server, the network, a timeout: retried
                 self._failed(exc)
                 return
             except psycopg.Error as exc:  # the data itself: retrying cannot help, so it is given up
-                log.error("history database: %d check(s) refused and dropped: %s", len(batch), exc)
+                log.error("history database: %d check(s) refused and dropped: %s", rows, exc)
             for _ in range(sweeps):
-                self._held_rows -= len(self._held.popleft())
+                self._held_rows -= len(self._held.popleft()[0])
             self._count = None
             if self._error is not None:
                 log.warning("history database: writing again (%s was the error)", self._error)
@@ -369,13 +368,6 @@ class PostgresStore:
 def _point(row: CheckRow) -> ChartPoint:
     failed = row.error is not None
     return ChartPoint(row.ts, row.answered_ms, row.status, int(failed), 1, row.error)
-
-
-def _clean(row: CheckRow) -> CheckRow:
-    """PostgreSQL text cannot hold NUL: an error text with one (from a peer's bytes) loses it."""
-    if row.error is not None and "\x00" in row.error:
-        return CheckRow(row.ts, row.service, row.status, row.latency_ms, row.http_status, row.error.replace("\x00", ""))
-    return row
 
 
 def _describe(exc: BaseException) -> str:
