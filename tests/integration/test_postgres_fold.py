@@ -48,6 +48,18 @@ def one(url: str, sql: str, *args):
         return conn.execute(sql, args).fetchone()[0]
 
 
+def write_as_an_older_version(conn, ts: datetime) -> None:
+    """One good check of web as a version before migration 0004 stored it: the raw row without
+    folded_at_write, and its hour rollup updated at once."""
+    conn.execute("INSERT INTO checks (ts, service, status, latency_ms) VALUES (%s, 'web', 'up', 5)", (ts,))
+    conn.execute(
+        "INSERT INTO checks_hour (service, bucket, checks, failures, counted, up, answered, latency_sum,"
+        " n_down, n_degraded, n_pending, n_maintenance, n_up, latency_buckets)"
+        " VALUES ('web', %s, 1, 0, 1, 1, 1, 5, 0, 0, 0, 0, 1, '{}')",
+        (ts.replace(minute=0, second=0, microsecond=0),),
+    )
+
+
 def figures(store, now: datetime) -> tuple:
     """What a page shows over seven days: uptime, p50, and the chart's checks and failures."""
     points = store.chart_points("web", timedelta(days=7), 50, now)
@@ -119,13 +131,7 @@ def test_a_database_from_before_the_mark_folds_only_rows_written_after_it(cluste
         for version, name, sql in before_mark:  # the schema of the version that folded at every sweep
             conn.execute(sql.encode())
             conn.execute("INSERT INTO schema_migrations VALUES (%s, %s)", (version, name))
-        conn.execute("INSERT INTO checks (ts, service, status, latency_ms) VALUES (%s, 'web', 'up', 5)", (NOW,))
-        conn.execute(
-            "INSERT INTO checks_hour (service, bucket, checks, failures, counted, up, answered, latency_sum,"
-            " n_down, n_degraded, n_pending, n_maintenance, n_up, latency_buckets)"
-            " VALUES ('web', %s, 1, 0, 1, 1, 1, 5, 0, 0, 0, 0, 1, '{}')",
-            (NOW.replace(minute=0, second=0),),
-        )
+        write_as_an_older_version(conn, NOW)
         assert migrate(conn) == [v for v, _, _ in migrations() if v >= 4]
     assert one(url, "SELECT folded_until FROM rollup_state") == NOW + timedelta(microseconds=1)
     store = pg.PostgresStore(url, timedelta(hours=1), timedelta(days=30))
@@ -153,13 +159,7 @@ def test_rows_an_older_dashboard_writes_during_an_upgrade_are_counted_once(store
     # An older version names no folded_at_write column and updates the rollups itself at each sweep.
     ts = NOW + timedelta(seconds=5)
     with psycopg.connect(store.url, autocommit=True, options="-c TimeZone=UTC") as conn:
-        conn.execute("INSERT INTO checks (ts, service, status, latency_ms) VALUES (%s, 'web', 'up', 5)", (ts,))
-        conn.execute(
-            "INSERT INTO checks_hour (service, bucket, checks, failures, counted, up, answered, latency_sum,"
-            " n_down, n_degraded, n_pending, n_maintenance, n_up, latency_buckets)"
-            " VALUES ('web', %s, 1, 0, 1, 1, 1, 5, 0, 0, 0, 0, 1, '{}')",
-            (NOW.replace(minute=0, second=0),),
-        )
+        write_as_an_older_version(conn, ts)
     late = NOW + timedelta(seconds=10)
     store.append(late, [result("web", late, error="refused")])  # this version's row beside it
     assert store.uptime(WEEK, NOW + timedelta(minutes=1))["web"]["7d"] == 50.0
