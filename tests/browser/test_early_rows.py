@@ -3,6 +3,9 @@ its scripts loaded, and Dash's own start (startLive) takes them over as they are
 
 from __future__ import annotations
 
+import re
+import time
+
 from tests.browser.conftest import DEADLINE_S, LIVE_JS, wait_for_table_sweep, wait_js
 
 # Every row element the page ever holds, from its very start (before any script of the page ran).
@@ -24,9 +27,13 @@ ROWS_STATE = """() => ({
 })"""
 
 
-def open_watched(browser, url: str):
+def open_watched(browser, url: str, renderer_delay_s: float = 0.0):
+    """`renderer_delay_s`: Dash's renderer script is held back this long, so a loaded machine cannot
+    start Dash before the socket's first snapshot arrived (the order this test is about)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    if renderer_delay_s:
+        page.route(re.compile(r"dash_renderer"), lambda route: (time.sleep(renderer_delay_s), route.continue_()))
     errors: list[str] = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -38,7 +45,7 @@ def open_watched(browser, url: str):
 
 
 def test_rows_are_drawn_before_dash_starts_and_handed_over_without_a_duplicate(browser, dashboard):
-    context, page, errors = open_watched(browser, dashboard.url)
+    context, page, errors = open_watched(browser, dashboard.url, renderer_delay_s=1.0)
     try:
         state = page.evaluate(ROWS_STATE)
         assert state["early"] is not None and state["early"] < state["started"], state  # before startLive
