@@ -48,7 +48,8 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="deadline-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is entry:  # only a new earliest deadline changes how long the thread sleeps
+                self._cond.notify()
         try:
             yield
         finally:

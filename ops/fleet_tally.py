@@ -17,6 +17,7 @@ class FleetTally:
     def __init__(self) -> None:
         self._status: dict[str, str] = {}
         self._counts: Counter[str] = Counter()
+        self._summary: dict | None = None
 
     def put(self, view: dict) -> None:
         """Count `view` in place of its service's previous view."""
@@ -28,9 +29,15 @@ class FleetTally:
             self._counts[before] -= 1
         self._status[name] = status
         self._counts[status] += 1
+        self._summary = None
 
     def summary(self) -> dict:
         """{"overall", "counts"} exactly as fleet_summary(all current views) says."""
+        if self._summary is None:  # asked once per result, changed far less often
+            self._summary = self._summarise()
+        return {"overall": self._summary["overall"], "counts": dict(self._summary["counts"])}
+
+    def _summarise(self) -> dict:
         present = [s for s, n in self._counts.items() if n > 0 and s != "disabled"]
         stand_ins = [{"name": s, "status": s, "enabled": True, "maintenance": s == "maintenance"} for s in present]
         counts = dict.fromkeys(COUNTED, 0)

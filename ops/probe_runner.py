@@ -10,10 +10,11 @@ needs threads, not CPU: `max_concurrency` "auto" is one per enabled service (con
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 from ops.probes import Prober, ProbeResult, timeout_text
@@ -47,6 +48,9 @@ class ProbeRunner:
         by_name = {s.name: s for s in services}
         results: list[ProbeResult] = []
         pending: dict[Future, str] = {}
+        # Each check's future lands here when it ends: O(1) per result, where futures.wait() would
+        # install and remove a waiter on every pending future each time (O(n²) over a sweep).
+        finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
         started: dict[str, float] = {}  # when each check really began: its timeout runs from there
 
         self._sweeps += 1
@@ -76,6 +80,7 @@ class ProbeRunner:
             future = self._pool.submit(check, service)
             self._in_flight[service.name] = future
             pending[future] = service.name
+            future.add_done_callback(finished.put)
         # Checks must *start* by this time; each then has its own timeout (+ grace) from its start.
         start_by = time.monotonic() + max((s.timeout_s for s in services), default=0) + SWEEP_GRACE_S
         not_checked: list[str] = []
@@ -86,10 +91,13 @@ class ProbeRunner:
                 if not pending:
                     break
             timeout = 0.1 if now >= start_by else min(0.5, start_by - now)
-            done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-            for future in done:
+            try:
+                future = finished.get(timeout=timeout)
+            except queue.Empty:
+                continue
+            # A future no longer pending was cancelled or already counted overdue by _drop_late.
+            if pending.pop(future, None) is not None:
                 results.append(record(future.result()))
-                pending.pop(future)
         if not_checked:
             # A full probe pool is our limit, not the services' fault: no result, not a failure.
             log.warning(
