@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import tzinfo
+from urllib.parse import quote
 
 from flask import has_request_context, session
 
@@ -11,7 +12,7 @@ from callbacks.header import clock_data, overall_from
 from callbacks.recovery import log_views
 from callbacks.summary import SweepP95, core_summary
 from callbacks.table import DEFAULT_SORT
-from ops.fleet import SEVERITY
+from ops.fleet import SEVERITY, fleet_status, severity
 from ops.recent_checks import SPARK_POINTS
 
 
@@ -41,6 +42,25 @@ def initial_view(core, tz: tzinfo, ws_port: int | None = None, p95: SweepP95 | N
 def table_view(services: int) -> dict:
     """What the browser's table needs besides its columns: the severity order and the history's depth."""
     return {"severity": list(SEVERITY), "spark_points": SPARK_POINTS, "services": services}
+
+
+# The rows a tall screen shows first plus the table's overscan (assets/22_mc_table.js OVERSCAN): whose
+# sparklines the page's head script asks for before any other script of the page has loaded.
+FIRST_VIEW = 64
+VIRTUAL_MIN = 150  # assets/22_mc_table.js: a fleet up to this size asks for every row's history at once
+
+
+def first_view_query(snapshot: dict, count: int = FIRST_VIEW) -> str:
+    """The /api/sparks query for the rows the table draws first under its default sort (status, worst
+    first; a service needing attention first; then by name: assets/22_mc_table_order.js), or "".
+
+    A guess made before the browser has the rows: a row it misses asks for its own when drawn."""
+    views = snapshot.get("services") or []
+    if len(views) <= VIRTUAL_MIN:
+        return ""
+    key = lambda v: (severity(fleet_status(v)), not v.get("needs_attention"), v["name"].lower())  # noqa: E731
+    names = [v["name"] for v in sorted(views, key=key)[:count]]
+    return "&".join([*(f"service={quote(n, safe='')}" for n in names), f"points={SPARK_POINTS}"])
 
 
 def account_view(auth_enabled: bool) -> dict:

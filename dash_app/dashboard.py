@@ -12,7 +12,7 @@ from flask import Flask, Response, send_file
 
 from callbacks import actions, details, export, header, notifications, recovery, summary, table, url
 from callbacks.common import request_tz
-from callbacks.view import initial_view, table_view
+from callbacks.view import first_view_query, initial_view, table_view
 from dash_app.head import HEAD_SCRIPT
 from dash_app.security import script_hash
 from layouts.page import live_config, page_layout
@@ -28,13 +28,17 @@ CALLBACK_MODULES = (header, table, details, actions, recovery, notifications, ex
 
 # The page's second inline script (its CSP hash: PageDash.csp_hashes), after HEAD_SCRIPT has set the
 # zone cookie: while Dash's ~1 s of scripts load it asks for their layout and callbacks (the renderer's
-# own requests then find them preloaded) and opens the WebSocket, keeping its messages for
-# 30_mc_live.js. The meta tag before it gives the path prefix and the socket's port.
+# own requests then find them preloaded), opens the WebSocket, keeping its messages for 30_mc_live.js,
+# and asks for the sparklines of the rows a large fleet shows first (21_mc_sparks.js adoptEarly): after
+# the socket's first snapshot they would reach a page already busy starting Dash. The meta tag before
+# it gives the path prefix, the socket's port and that /api/sparks query (callbacks/view.py).
 EARLY_SCRIPT = (
     "(function(){var d=document,m=d.querySelector('meta[name=\"mc-early\"]'),c=(m&&m.content||'').split(' '),"
     "p=c[0]||'/';['_dash-layout','_dash-dependencies'].forEach(function(u){var l=d.createElement('link');"
     "l.rel='preload';l.as='fetch';l.crossOrigin='anonymous';l.href=p+u;d.head.appendChild(l)});"
     "if(!(c[1]>0)||!window.WebSocket)return;var e=window.mcEarly={messages:[]};"
+    "if(c[2]&&window.fetch)e.sparks={query:c[2],answer:fetch(p+'api/sparks?'+c[2],{cache:'no-store'})"
+    ".then(function(r){if(!r.ok)throw new Error('HTTP '+r.status);return r.json()})};"
     "try{e.ws=new WebSocket((location.protocol==='https:'?'wss://':'ws://')+location.hostname+':'+c[1]+'/ws');"
     "e.ws.onmessage=function(x){e.messages.push(x.data)}}catch(x){}})();"
 )
@@ -67,11 +71,13 @@ class PageDash(dash.Dash):
     renderer's first callbacks (a few hundred ms of script later)."""
 
     early: Callable[[], dict] = staticmethod(lambda: {})
+    first_view: Callable[[], str] = staticmethod(lambda: "")  # the rows' /api/sparks query, URL-encoded
 
     def interpolate_index(self, **kwargs) -> str:
         early = self.early()
         data = json.dumps(early, separators=(",", ":")).replace("<", "\\u003c")  # no "</script>"
-        head = f"{html.escape(self.config.requests_pathname_prefix)} {early.get('ws_port') or ''}"
+        parts = (self.config.requests_pathname_prefix, str(early.get("ws_port") or ""), self.first_view())
+        head = html.escape(" ".join(parts))
         page = super().interpolate_index(**kwargs)
         return page.replace("{%mc_early_head%}", head).replace("{%mc_early%}", data)
 
@@ -95,6 +101,7 @@ def build_dashboard(server: Flask, core: Core, ws_port: Callable[[], int | None]
     app.early = lambda: live_config(
         interval_s=core.monitor.interval, table=table_view(len(core.service_names())), ws_port=ws_port()
     )
+    app.first_view = lambda: first_view_query(core.monitor.snapshot())
     serve_plotly(server)
     p95 = summary.SweepP95(core.store)  # once per sweep, for the cards and every page load
     app.layout = lambda: page_layout(initial_view(core, request_tz(), ws_port(), p95))

@@ -121,17 +121,46 @@
   }
 
   function request(names) {
-    var generation = sparks.generation;
     var query = (names || []).map(function (n) {
       return "service=" + encodeURIComponent(n);
     });
     query.push("points=" + sparks.points);
     sparks.stats.requests += 1;
-    fetch(MC.prefix() + "api/sparks?" + query.join("&"), { cache: "no-store" })
-      .then(function (r) {
+    answer(
+      names,
+      fetch(MC.prefix() + "api/sparks?" + query.join("&"), { cache: "no-store" }).then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();
+      }),
+    );
+  }
+
+  /* The rows a large fleet shows first, asked for by the page's head script before any of ours ran
+   * (dash_app/dashboard.py EARLY_SCRIPT): taken as if asked here, so those rows never ask again. */
+  sparks.adoptEarly = function (early) {
+    if (!early) return;
+    var names = early.query
+      .split("&")
+      .filter(function (part) {
+        return part.indexOf("service=") === 0;
       })
+      .map(function (part) {
+        return decodeURIComponent(part.slice(8));
+      })
+      .filter(function (name) {
+        return !sparks.data.has(name) && !sparks.asked.has(name);
+      });
+    names.forEach(function (name) {
+      sparks.asked.add(name);
+    });
+    sparks.stats.early = names.length;
+    answer(names, early.answer);
+  };
+
+  /* `promise`: /api/sparks's answer for `names` (null: every service). */
+  function answer(names, promise) {
+    var generation = sparks.generation;
+    promise
       .then(function (body) {
         if (generation !== sparks.generation) return;
         var loaded = [];

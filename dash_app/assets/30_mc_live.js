@@ -514,7 +514,8 @@
         MC.sparks.needAll();
       }
     }
-    var pre = window.mcEarly; // dash_app/dashboard.py EARLY_SCRIPT: the socket and what it said so far
+    var pre = window.mcEarly; // dash_app/dashboard.py EARLY_SCRIPT: the socket, what it said so far, sparklines
+    if (pre) MC.sparks.adoptEarly(pre.sparks);
     if (pre && pre.ws && pre.ws.readyState <= 1) {
       attach(pre.ws);
       pre.messages.splice(0).forEach(receive);

@@ -139,8 +139,11 @@ def percentiles(
         window_codes, window_latency = codes[start:][keep], latency[start:][keep]
         if len(window_latency):
             _put(out.setdefault(FLEET, {}), label, qs, window_latency)
-        for i, values in _by_service(window_codes, window_latency, len(names)):
-            _put(out.setdefault(names[i], dict.fromkeys(keys)), label, qs, values)
+        found, rows = _percentiles_by_service(window_codes, window_latency, len(names), qs)
+        for i, row in zip(found.tolist(), rows.tolist(), strict=True):
+            figures = out.setdefault(names[i], dict.fromkeys(keys))
+            for q, value in zip(qs, row, strict=True):
+                figures[f"p{q}_{label}"] = round(value, 1)
     return out
 
 
@@ -149,13 +152,37 @@ def _put(figures: dict, label: str, qs: Sequence[int], values: np.ndarray) -> No
         figures[f"p{q}_{label}"] = round(float(value), 1)
 
 
+def _grouped(codes: np.ndarray, values: np.ndarray, services: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the values sorted by service, then value; bounds: service i's run is bounds[i]:bounds[i + 1])."""
+    order = np.lexsort((values, codes))
+    return values[order], np.searchsorted(codes[order], np.arange(services + 1))
+
+
 def _by_service(codes: np.ndarray, values: np.ndarray, services: int) -> Iterator[tuple[int, np.ndarray]]:
     """(service code, its values ascending) for each service with any value."""
-    order = np.lexsort((values, codes))
-    sorted_codes, sorted_values = codes[order], values[order]
-    bounds = np.searchsorted(sorted_codes, np.arange(services + 1))
+    sorted_values, bounds = _grouped(codes, values, services)
     for i in np.flatnonzero(np.diff(bounds)):
         yield int(i), sorted_values[bounds[i] : bounds[i + 1]]
+
+
+def _percentiles_by_service(
+    codes: np.ndarray, values: np.ndarray, services: int, qs: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(codes of the services with any value, their percentiles: a row each, a column per q).
+
+    np.percentile's linear method for every service at once, over the sorted runs: one np.percentile
+    call per service cost ~0.3 s at 1,000 services, and every page load's fleet p95 waited for it.
+    The steps are numpy's own (index (n - 1) * q / 100, its two-sided lerp), so the figures are the
+    very same floats (tests/unit/test_embedded_percentiles.py)."""
+    sorted_values, bounds = _grouped(codes, values, services)
+    found = np.flatnonzero(np.diff(bounds))
+    start, n = bounds[found][:, None], np.diff(bounds)[found][:, None]
+    virtual = (n - 1) * np.true_divide(list(qs), 100)[None, :]
+    below = np.minimum(np.floor(virtual).astype(np.intp), n - 1)  # at the top: the last value
+    gamma = virtual - below
+    a, b = sorted_values[start + below], sorted_values[start + np.minimum(below + 1, n - 1)]
+    diff = b - a
+    return found, np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def tallies(frame: pd.DataFrame, latencies: bool) -> dict[str, Tally]:

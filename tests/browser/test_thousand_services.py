@@ -3,6 +3,8 @@ cover all of them (issue 12). Speed is measured by bench/page_speed.py, not here
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 
 from tests.browser.conftest import TestService, open_page, row, wait_for
@@ -85,6 +87,32 @@ def test_a_thousand_services_draw_only_the_rows_in_view_and_reach_every_one(brow
         page.locator("#mc-status-filter").select_option("all")
         page.locator("#mc-filter-text").fill("svc-0500")
         wait_for(lambda: names(page) == ["svc-0500"], what="the text filter", page=page)
+        assert record.console_errors() == []
+    finally:
+        context.close()
+
+
+def test_the_first_rows_sparklines_are_asked_by_the_head_script_before_the_rows_arrive(browser, fleet):
+    """Issue 12: the page's head script asks for the sparklines of the rows the server expects in view
+    (callbacks/view.py first_view_query), so drawing those rows asks for nothing more."""
+    app, _lone = fleet
+    url = f"http://127.0.0.1:{app.http.port}/"
+    context, page, record = open_page(browser, url, height=900)
+    try:
+        in_view = """[...document.querySelectorAll('#mc-table-body tr.mc-row')]
+            .filter(r => r.getBoundingClientRect().top < innerHeight)"""
+        wait_for(
+            lambda: page.evaluate(f"{in_view}.every(r => r.querySelector('svg.mc-spark .mc-beat'))"),
+            what="the sparklines of the rows in view",
+            page=page,
+        )
+        asked = page.evaluate("window.mcEarly.sparks.query")
+        early = [unquote(p[len("service=") :]) for p in asked.split("&") if p.startswith("service=")]
+        assert early == page.evaluate(f"window.MC.table.first({len(early)})")  # the table's own order
+        assert page.evaluate(f"{in_view}.every(r => {early!r}.includes(r.dataset.service))")
+        assert page.evaluate("window.MC.sparks.stats.early") == len(early)
+        assert page.evaluate("window.MC.sparks.stats.requests") == 0  # no row in view asked again
+        assert [u for u in record.urls if "/api/sparks" in u] == [f"{url}api/sparks?{asked}"]
         assert record.console_errors() == []
     finally:
         context.close()
