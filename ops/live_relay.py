@@ -20,9 +20,8 @@ from datetime import datetime
 
 import psycopg
 
-from ops.events import EventBus
+from ops.events import EventBus, encode
 from ops.leader import connect_args
-from ops.live_views import encode
 
 log = logging.getLogger(__name__)
 

@@ -11,22 +11,12 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import datetime
 
-from ops.events import EventBus
+from ops.events import EventBus, encode
 from ops.fleet_tally import FleetTally
 from ops.snapshot import build_snapshot
-
-# One encoder for every message: json.dumps would build a new one per call, and at 1,000 services
-# the monitor encodes a view and a fleet summary per result (100 a second).
-_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
-
-
-def encode(value: object) -> str:
-    """The one JSON encoding of everything published (as EventBus.publish encodes)."""
-    return _ENCODER.encode(value)
 
 
 def _object_text(fields: dict, spliced: str, key: str = "services") -> str:
