@@ -39,27 +39,41 @@ def initial_view(core, tz: tzinfo, ws_port: int | None = None, p95: SweepP95 | N
     }
 
 
-def table_view(services: int) -> dict:
-    """What the browser's table needs besides its columns: the severity order and the history's depth."""
-    return {"severity": list(SEVERITY), "spark_points": SPARK_POINTS, "services": services}
-
-
+# Up to this many services the browser's table draws every row and asks for all their history at once;
+# beyond it, only the rows in view (assets/22_mc_table.js reads it from table_view, as does 30_mc_live.js).
+VIRTUAL_MIN = 150
 # The rows a tall screen shows first plus the table's overscan (assets/22_mc_table.js OVERSCAN): whose
 # sparklines the page's head script asks for before any other script of the page has loaded.
 FIRST_VIEW = 64
-VIRTUAL_MIN = 150  # assets/22_mc_table.js: a fleet up to this size asks for every row's history at once
+
+
+def table_view(services: int) -> dict:
+    """What the browser's table needs besides its columns: severity order, history depth, default sort, VIRTUAL_MIN."""
+    return {
+        "severity": list(SEVERITY),
+        "spark_points": SPARK_POINTS,
+        "services": services,
+        "sort": dict(DEFAULT_SORT),  # the order before any header, link or control chose one
+        "virtual_min": VIRTUAL_MIN,
+    }
+
+
+def status_order(view: dict) -> tuple:
+    """The status sort, ascending: worst first, a service needing attention first, then by name, any case.
+
+    The same rule as assets/22_mc_table_order.js (statusKey and its tie by name): change both together."""
+    return severity(fleet_status(view)), not view.get("needs_attention"), view["name"].lower()
 
 
 def first_view_query(snapshot: dict, count: int = FIRST_VIEW) -> str:
-    """The /api/sparks query for the rows the table draws first under its default sort (status, worst
-    first; a service needing attention first; then by name: assets/22_mc_table_order.js), or "".
+    """The /api/sparks query for the rows the table draws first under its default sort (DEFAULT_SORT,
+    status ascending: status_order), or "" when the table draws every row and asks for all at once.
 
     A guess made before the browser has the rows: a row it misses asks for its own when drawn."""
     views = snapshot.get("services") or []
     if len(views) <= VIRTUAL_MIN:
         return ""
-    key = lambda v: (severity(fleet_status(v)), not v.get("needs_attention"), v["name"].lower())  # noqa: E731
-    names = [v["name"] for v in sorted(views, key=key)[:count]]
+    names = [v["name"] for v in sorted(views, key=status_order)[:count]]
     return "&".join([*(f"service={quote(n, safe='')}" for n in names), f"points={SPARK_POINTS}"])
 
 

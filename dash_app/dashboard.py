@@ -28,10 +28,11 @@ CALLBACK_MODULES = (header, table, details, actions, recovery, notifications, ex
 
 # The page's second inline script (its CSP hash: PageDash.csp_hashes), after HEAD_SCRIPT has set the
 # zone cookie: while Dash's ~1 s of scripts load it asks for their layout and callbacks (the renderer's
-# own requests then find them preloaded), opens the WebSocket, keeping its messages for 30_mc_live.js,
-# and asks for the sparklines of the rows a large fleet shows first (21_mc_sparks.js adoptEarly): after
-# the socket's first snapshot they would reach a page already busy starting Dash. The meta tag before
-# it gives the path prefix, the socket's port and that /api/sparks query (callbacks/view.py).
+# own requests then find them preloaded), opens the WebSocket, keeping its messages for
+# 30_mc_live_early_start.js, and asks for the sparklines of the rows a large fleet shows first
+# (21_mc_sparks.js adoptEarly): after the socket's first snapshot they would reach a page already busy
+# starting Dash. The meta tag before it gives the path prefix, the socket's port and that /api/sparks
+# query (callbacks/view.py).
 EARLY_SCRIPT = (
     "(function(){var d=document,m=d.querySelector('meta[name=\"mc-early\"]'),c=(m&&m.content||'').split(' '),"
     "p=c[0]||'/';['_dash-layout','_dash-dependencies'].forEach(function(u){var l=d.createElement('link');"
@@ -67,8 +68,8 @@ INDEX = f"""<!DOCTYPE html>
 class PageDash(dash.Dash):
     """Dash, with what the rows need in the page itself: the path prefix and the socket's port for
     EARLY_SCRIPT, and the table's configuration as JSON (data, which the CSP need not admit), so
-    30_mc_live.js draws the rows as soon as Dash has rendered the table's empty body, not after its
-    renderer's first callbacks (a few hundred ms of script later)."""
+    30_mc_live_early_start.js draws the rows as soon as Dash has rendered the table's empty body, not
+    after its renderer's first callbacks (a few hundred ms of script later)."""
 
     early: Callable[[], dict] = staticmethod(lambda: {})
     first_view: Callable[[], str] = staticmethod(lambda: "")  # the rows' /api/sparks query, URL-encoded

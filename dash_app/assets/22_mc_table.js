@@ -3,13 +3,17 @@
  * A live result patches its one row in the next animation frame: no server round trip, and the row
  * element stays the same (a click or the keyboard focus is never lost to a re-render). Filter and
  * sort run over every service (22_mc_table_order.js); only the rows in view exist in the page (spacer rows stand
- * for the others), so 1,000 services cost what the screen shows. Columns, classes, badges and the
- * severity order come from the server (layouts/table.py table_config, ops/fleet.py SEVERITY). */
+ * for the others), so 1,000 services cost what the screen shows. Columns, classes, badges, the
+ * severity order, the default sort and VIRTUAL_MIN come from the server (layouts/table.py table_config,
+ * callbacks/view.py table_view). */
 (function () {
   "use strict";
   var MC = (window.MC = window.MC || {});
-  var VIRTUAL_MIN = 150; // up to this many rows, all are drawn
   var OVERSCAN = 30; // rows drawn above and below the screen
+  // The server sends both in the table's config (callbacks/view.py table_view: VIRTUAL_MIN, DEFAULT_SORT);
+  // these stand in only for a config without them, so the table still draws.
+  var FALLBACK_VIRTUAL_MIN = 150;
+  var FALLBACK_SORT = { col: "status", dir: "asc" };
 
   var t = {
     config: null,
@@ -20,7 +24,7 @@
     dirty: new Set(),
     allDirty: true,
     sweep: null,
-    params: { sort: { col: "status", dir: "asc" }, text: "", status: "all", selected: "" },
+    params: { sort: null, text: "", status: "all", selected: "" }, // sort null: t.defaultSort
     rows: new Map(), // name -> its <tr>, while drawn
     range: [0, 0],
     frame: null,
@@ -31,12 +35,15 @@
     stats: { renders: 0, patched: 0, lastFrame: 0 },
   };
   MC.table = t;
-  t.VIRTUAL_MIN = VIRTUAL_MIN;
+  t.VIRTUAL_MIN = FALLBACK_VIRTUAL_MIN; // up to this many rows, all are drawn (the server's, once configured)
+  t.defaultSort = FALLBACK_SORT;
   t.OVERSCAN = OVERSCAN;
   var spacers = {};
 
   t.configure = function (config) {
     t.config = config.table;
+    if (typeof t.config.virtual_min === "number") t.VIRTUAL_MIN = t.config.virtual_min;
+    if (t.config.sort) t.defaultSort = t.config.sort;
     t.bodyId = config.ids.table_body;
     t.tableId = config.ids.table;
   };
@@ -95,7 +102,7 @@
     if (t.frame === null) t.frame = requestAnimationFrame(render);
   };
 
-  /* Draw now, not in the next frame: the body has just been rendered (30_mc_live.js), so its rows
+  /* Draw now, not in the next frame: the body has just been rendered (30_mc_live_early_start.js), so its rows
    * are painted in the same frame as the empty table would have been. */
   t.renderNow = function () {
     if (t.frame !== null) cancelAnimationFrame(t.frame);
@@ -250,7 +257,7 @@
   }
 
   function windowRange(body, n) {
-    if (n <= VIRTUAL_MIN) return [0, n];
+    if (n <= t.VIRTUAL_MIN) return [0, n];
     var h = t.config.row_height;
     var top = body.getBoundingClientRect().top;
     var first = Math.max(0, Math.floor(-top / h) - OVERSCAN);
@@ -261,7 +268,7 @@
   }
 
   function computeOrder() {
-    t.order = MC.orderRows(t.names, t.views, t.params, t.config.severity);
+    t.order = MC.orderRows(t.names, t.views, t.params, t.config.severity, t.defaultSort);
     t.orderDirty = false;
     var total = t.names.length;
     var text = t.order.length !== total ? t.order.length + " of " + total + " services" : total + " services";
@@ -281,7 +288,7 @@
     if (width !== t.sparkWidth) t.sparkWidth = width;
     var n = t.order.length;
     var range = (t.range = windowRange(body, n));
-    var virtual = n > VIRTUAL_MIN;
+    var virtual = n > t.VIRTUAL_MIN;
     var table = document.getElementById(t.tableId);
     if (table) table.setAttribute("aria-rowcount", String(n + 1));
     var active = document.activeElement;
@@ -333,7 +340,7 @@
 
   function onViewport() {
     if (!t.loaded) return;
-    if (t.order.length > VIRTUAL_MIN) {
+    if (t.order.length > t.VIRTUAL_MIN) {
       var body = document.getElementById(t.bodyId);
       var range = body ? windowRange(body, t.order.length) : t.range;
       if (range[0] === t.range[0] && range[1] === t.range[1]) return;

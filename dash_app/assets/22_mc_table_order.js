@@ -44,18 +44,20 @@
     return null;
   }
 
+  /* The status sort's key, ties by name: callbacks/view.py status_order is the same rule (the server
+   * guesses the first rows with it): change both together. */
   function statusKey(v) {
     var r = rank[fleetStatus(v)];
     return [r === undefined ? 99 : r, v.needs_attention ? 0 : 1];
   }
 
-  /* The names of the views that pass the filter, in the chosen order. */
-  MC.orderRows = function (names, views, params, severity) {
+  /* The names of the views that pass the filter, in the chosen order (`defaultSort` when none is). */
+  MC.orderRows = function (names, views, params, severity, defaultSort) {
     rank = {};
     (severity || []).forEach(function (status, i) {
       rank[status] = i;
     });
-    var sort = params.sort || { col: "status", dir: "asc" };
+    var sort = params.sort || defaultSort;
     var sign = sort.dir === "desc" ? -1 : 1;
     var needle = (params.text || "").trim().toLowerCase();
     var shown = [];

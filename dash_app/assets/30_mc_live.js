@@ -1,7 +1,9 @@
-/* Mission Control in the browser: the live WebSocket connection (with backoff and an HTTP
- * fallback), the sweep clock, the theme switch, deep links and whole-row clicks. Each message goes
- * to the table (22_mc_table.js) and the toasts (23_mc_tell.js) at once; the fleet head reaches the
- * server's callbacks through dcc.Store ids (given by the server in LIVE_CONFIG). */
+/* Mission Control in the browser: what the live messages do to the page, the sweep clock, the stale
+ * banner, the details' feed and whole-row clicks. Each message goes to the table (22_mc_table.js) and
+ * the toasts (23_mc_tell.js) at once; the fleet head reaches the server's callbacks through dcc.Store
+ * ids (given by the server in LIVE_CONFIG). The socket itself (backoff, the HTTP fallback) is
+ * 30_mc_live_connection.js; what runs before Dash's renderer (taking over the head script's socket,
+ * the first rows) is 30_mc_live_early_start.js. */
 (function () {
   "use strict";
 
@@ -21,6 +23,7 @@
     lastData: null, // ISO time of the newest data the page holds (a snapshot's or a check's)
     lastDataAt: Date.now(), // when it arrived here
     stale: false, // no data for one interval plus grace while the socket is down
+    early: [], // messages before startLive, kept by 30_mc_live_early_start.js; startLive handles them
     // resultPaint: ms from a result message to the end of the frame that patched its row (bench/page_speed.py)
     stats: { messages: 0, results: 0, lastResult: null, resultPaint: [], snapshots: {}, polls: 0, connects: 0 },
   };
@@ -34,17 +37,6 @@
 
   function setProps(id, props) {
     dc().set_props(id, props);
-  }
-
-  function setState(state) {
-    if (live.state === state) return;
-    live.state = state;
-    var s = live.config.states[state];
-    setProps(live.config.ids.connection, {
-      children: s.text,
-      className: "badge rounded-pill text-bg-" + s.colour + " mc-connection",
-      "data-state": state,
-    });
   }
 
   /* The snapshot without its services: the table keeps those (22_mc_table.js). */
@@ -166,15 +158,6 @@
     if (stale !== live.stale) setStale(stale);
   }
 
-  /* Controls with a "running" state stay disabled when their request failed (the server was
-   * gone); once the connection is back they work again (unless the page is read-only). */
-  function enableActions() {
-    if (live.config.read_only) return;
-    (live.config.ids.actions || []).forEach(function (id) {
-      if (document.getElementById(id)) setProps(id, { disabled: false });
-    });
-  }
-
   /* A whole snapshot (on connect, from the HTTP fallback) or a sweep's delta (only the services
    * that changed): the rows, the sparklines' last points, the fleet head. */
   function applySweep(msg) {
@@ -250,152 +233,9 @@
     }
   }
 
-  function poll() {
-    live.stats.polls += 1;
-    fetch(MC.prefix() + "api/health", { cache: "no-store" })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
-      .then(function (snapshot) {
-        if (live.ws && live.ws.readyState === 1) return;
-        setState("reconnecting"); // the server answers; only the socket is missing
-        handle(snapshot);
-      })
-      .catch(function () {
-        if (live.downSince !== null && Date.now() - live.downSince > live.config.offline_after_ms) {
-          setState("offline");
-        }
-      });
-  }
-
-  function startPolling() {
-    if (live.pollTimer === null) live.pollTimer = setInterval(poll, live.config.poll_ms);
-  }
-
-  function stopPolling() {
-    if (live.pollTimer !== null) clearInterval(live.pollTimer);
-    live.pollTimer = null;
-  }
-
-  function retry() {
-    if (live.downSince === null) live.downSince = Date.now();
-    if (live.state === "live" || live.state === "connecting") setState("reconnecting");
-    startPolling();
-    var base = Math.min(live.config.backoff_max_ms, 500 * Math.pow(2, live.attempts));
-    live.attempts += 1;
-    clearTimeout(live.reconnectTimer);
-    live.reconnectTimer = setTimeout(connect, base * (0.8 + Math.random() * 0.4)); // backoff jitter: clients do not reconnect in lockstep
-  }
-
-  function opened() {
-    if (live.downSince !== null) {
-      enableActions();
-      MC.sparks.reset(); // checks made while we were away: each row asks for its history again
-      MC.table.schedule();
-    }
-    live.attempts = 0;
-    live.downSince = null;
-    live.stats.connects += 1;
-    stopPolling();
-    setState("live");
-  }
-
-  /* Before startLive (the socket opened while Dash's scripts loaded) messages wait for it, but the
-   * first snapshot's rows are drawn at once: into the table's body as soon as Dash has rendered it,
-   * with the history of the rows that will be in view already asked for. */
-  var early = [];
-
-  function earlyMessage(msg) {
-    early.push(msg);
-    if (msg.type !== "snapshot" || !live.boot || MC.table.loaded) return;
-    var services = msg.services || [];
-    MC.table.setServices(services, msg.sweep);
-    msg.drawn = true;
-    if (!live.sparksAll) {
-      var rows = Math.ceil(window.innerHeight / live.boot.table.row_height) + MC.table.OVERSCAN;
-      MC.sparks.need(MC.table.first(rows), true); // the table starts below the top: more than the screen holds
-    }
-    services.forEach(function (view) {
-      MC.sparks.add(view, true); // a check newer than the history's answer
-    });
-    whenBody(live.boot.ids.table_body, function () {
-      MC.table.renderNow();
-      if (!live.config) live.stats.earlyRows = performance.now(); // drawn before startLive (tests/browser)
-    });
-  }
-
-  /* `then` once the element is in the page (Dash renders the layout long after this script ran). */
-  function whenBody(id, then) {
-    if (document.getElementById(id)) return then();
-    var watch = new MutationObserver(function () {
-      if (!document.getElementById(id)) return;
-      watch.disconnect();
-      then();
-    });
-    watch.observe(document.body, { childList: true, subtree: true });
-  }
-
-  function open(url) {
-    var ws;
-    try {
-      ws = new WebSocket(url);
-    } catch (e) {
-      if (live.config) retry();
-      return;
-    }
-    attach(ws);
-  }
-
-  function receive(data) {
-    var msg;
-    try {
-      msg = JSON.parse(data);
-    } catch (e) {
-      return;
-    }
-    if (live.config) handle(msg);
-    else earlyMessage(msg);
-  }
-
-  function attach(ws) {
-    live.ws = ws;
-    ws.onopen = function () {
-      if (live.config) opened(); // else startLive does it
-    };
-    ws.onmessage = function (event) {
-      receive(event.data);
-    };
-    ws.onclose = function () {
-      if (live.ws !== ws) return;
-      live.ws = null;
-      early = [];
-      if (live.config) retry(); // else startLive connects
-    };
-  }
-
-  function openAt(port, path) {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    open(scheme + location.hostname + ":" + port + (path || "/ws"));
-  }
-
-  function connect() {
-    if (live.stats.connects === 0 && live.attempts === 0 && live.config.ws_port) {
-      openAt(live.config.ws_port); // the page came with the port: no round trip before the first rows
-      return;
-    }
-    // Ask on every retry: after a restart the socket may listen on another port (--ws-port 0).
-    fetch(MC.prefix() + "api/info", { cache: "no-store" })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
-      .then(function (info) {
-        if (!info.ws_port) throw new Error("no WebSocket port");
-        openAt(info.ws_port, info.ws_path);
-      })
-      .catch(retry);
-  }
+  /* Where this file and the connection (30_mc_live_connection.js, next in file-name order) meet: it
+   * hands each message to handle and adds its own functions (opened and connect, for startLive). */
+  var socket = (MC.liveSocket = { handle: handle });
 
   /* The details closed (Escape, the close button): focus goes back to the row it came from, not to
    * <body> (the row's button may have been re-rendered meanwhile, so find it by its service). */
@@ -416,7 +256,6 @@
     })();
   }
 
-  var DEFAULT_SORT = { col: "status", dir: "asc" }; // callbacks/table.py DEFAULT_SORT
   var detail = { name: null, key: null };
 
   /* The open service's view for the details, when it changed (or the details just opened). */
@@ -461,16 +300,17 @@
         setInterval(everySecond, 1000);
         if ((config.table.services || 0) <= MC.table.VIRTUAL_MIN && !live.sparksAll) MC.sparks.needAll();
         if (live.ws) {
-          // Opened while the page loaded (earlyStart): its snapshot may be drawn already.
-          if (live.ws.readyState === 1) opened();
-          early.splice(0).forEach(handle);
-        } else connect(); // the socket's first message is the whole snapshot: the rows (the layout has none)
+          // Opened while the page loaded (30_mc_live_early_start.js): its snapshot may be drawn already.
+          if (live.ws.readyState === 1) socket.opened();
+          live.early.splice(0).forEach(handle);
+        } else socket.connect(); // the socket's first message is the whole snapshot: the rows (the layout has none)
       }
       return dc().no_update;
     },
     /* Filter, sort and selection: the table redraws in the next frame, no round trip. */
     tableView: function (sort, text, status, selected) {
-      MC.table.setParams({ sort: sort || DEFAULT_SORT, text: text || "", status: status || "all", selected: selected || "" });
+      // No sort: the table's default, the server's (22_mc_table.js defaultSort, callbacks/view.py table_view).
+      MC.table.setParams({ sort: sort || null, text: text || "", status: status || "all", selected: selected || "" });
       return dc().no_update;
     },
     /* The clock store changes once per sweep; the countdown between is a plain timer writing the
@@ -493,34 +333,6 @@
       return selected ? tick : dc().no_update;
     },
   });
-
-  /* The page carries the table's configuration (#mc-early, dash_app/dashboard.py) and its head script
-   * opened the socket: take it over now, while Dash's scripts and layout load. A deep link's filter
-   * or sort is Dash's to apply (31_mc_page.js), so such a page draws its rows once startLive ran. */
-  (function earlyStart() {
-    var element = document.getElementById("mc-early");
-    var boot = null;
-    try {
-      boot = element && JSON.parse(element.textContent);
-    } catch (e) {
-      boot = null;
-    }
-    if (boot && boot.table && !/[?&](filter|status|sort)=/.test(location.search)) {
-      live.boot = boot;
-      MC.table.configure(boot);
-      MC.sparks.configure(boot);
-      if ((boot.table.services || 0) <= MC.table.VIRTUAL_MIN) {
-        live.sparksAll = true; // every row will be drawn: ask for all of their history at once
-        MC.sparks.needAll();
-      }
-    }
-    var pre = window.mcEarly; // dash_app/dashboard.py EARLY_SCRIPT: the socket, what it said so far, sparklines
-    if (pre) MC.sparks.adoptEarly(pre.sparks);
-    if (pre && pre.ws && pre.ws.readyState <= 1) {
-      attach(pre.ws);
-      pre.messages.splice(0).forEach(receive);
-    } else if (boot && boot.ws_port && window.WebSocket) openAt(boot.ws_port);
-  })();
 
   /* A click anywhere on a row (its name button included, which keyboard users reach) opens it. */
   document.addEventListener("click", function (event) {

@@ -4,7 +4,6 @@
 (function () {
   "use strict";
   var MC = (window.MC = window.MC || {});
-  var DEFAULT_SORT = { col: "status", dir: "asc" }; // callbacks/table.py DEFAULT_SORT
   var urlSeen = false;
   var themeSynced = false;
   var opens = 0;
@@ -38,6 +37,12 @@
         return parts.length === 2 && columns.indexOf(parts[0]) !== -1 && (parts[1] === "asc" || parts[1] === "desc");
       },
     };
+  }
+
+  /* The table's order when a link says none: the server's (LIVE_CONFIG's table.sort, callbacks/view.py
+   * table_view), the one the table itself falls back on (22_mc_table.js defaultSort), so no copy here. */
+  function defaultSort(config) {
+    return (config && config.table && config.table.sort) || MC.table.defaultSort;
   }
 
   function isAllowed(rule, value) {
@@ -92,7 +97,8 @@
       }
       want(0, "filter", "", text || "");
       want(1, "status", "all", status || "all");
-      want(2, "sort", DEFAULT_SORT, sort || DEFAULT_SORT, function (v) {
+      var fallback = defaultSort(config);
+      want(2, "sort", fallback, sort || fallback, function (v) {
         var parts = v.split(".");
         return { col: parts[0], dir: parts[1] };
       });
@@ -112,7 +118,8 @@
       if (selected) p.set("service", selected);
       if (text) p.set("filter", text);
       if (status && status !== "all") p.set("status", status);
-      if (sort && (sort.col !== DEFAULT_SORT.col || sort.dir !== DEFAULT_SORT.dir)) p.set("sort", sort.col + "." + sort.dir);
+      var fallback = defaultSort(config);
+      if (sort && (sort.col !== fallback.col || sort.dir !== fallback.dir)) p.set("sort", sort.col + "." + sort.dir);
       if (win && win !== "1h") p.set("window", win);
       var query = p.toString();
       var url = location.pathname + (query ? "?" + query : "") + location.hash;

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 
+from callbacks.table import DEFAULT_SORT
 from tests.browser.conftest import DEADLINE_S, LIVE_JS, wait_for_table_sweep, wait_js
 
 # Every row element the page ever holds, from its very start (before any script of the page ran).
@@ -70,6 +71,21 @@ def test_a_deep_link_filter_leaves_the_rows_to_dash(browser, dashboard):
         state = page.evaluate(ROWS_STATE)
         assert state["early"] is None, state  # Dash applies the link's filter: no early rows to undo
         assert state["names"] == ["alpha"] and state["bodies"] == 1
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_table_draws_only_the_rows_in_view_beyond_the_servers_virtual_min(browser, dashboard, monkeypatch):
+    """The table's VIRTUAL_MIN and default sort are the server's (callbacks/view.py table_view), not a copy."""
+    monkeypatch.setattr("callbacks.view.VIRTUAL_MIN", 2)  # read per page load: 3 services are now "many"
+    context, page, errors = open_watched(browser, dashboard.url)
+    try:
+        assert page.evaluate("[MC.table.VIRTUAL_MIN, MC.table.defaultSort]") == [2, DEFAULT_SORT]
+        rows = "#mc-table-body tr.mc-row[aria-rowindex]"  # numbered only when the table draws a window
+        wait_js(page, f"document.querySelectorAll('{rows}').length === 3", what="the windowed rows")
+        assert page.evaluate("window.mcEarly.sparks.query").count("service=") == 3  # the head script's guess
+        assert not page.evaluate("window.mcLive.sparksAll")  # not every row's history at once
         assert errors == []
     finally:
         context.close()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from callbacks.view import VIRTUAL_MIN, first_view_query
+from callbacks.table import DEFAULT_SORT
+from callbacks.view import VIRTUAL_MIN, first_view_query, table_view
+from layouts.page import live_config
 
 
 def asked(query: str) -> list[str]:
@@ -31,3 +33,15 @@ def test_a_fleet_the_page_draws_whole_asks_for_all_of_it_itself():
     views = [{"name": f"svc-{i}", "status": "up"} for i in range(VIRTUAL_MIN)]
     assert first_view_query({"services": views}) == ""
     assert first_view_query({}) == ""
+
+
+def test_the_browser_table_takes_its_virtual_min_and_default_sort_from_the_server():
+    # What both the page's early data (#mc-early) and the LIVE_CONFIG store carry to assets/22_mc_table.js.
+    table = live_config(table=table_view(VIRTUAL_MIN + 1))["table"]
+    assert table["virtual_min"] == VIRTUAL_MIN
+    assert table["sort"] == DEFAULT_SORT
+
+
+def test_the_guess_orders_rows_as_the_default_sort_does():
+    # first_view_query sorts by status_order, the status column ascending: the table's default must be that.
+    assert DEFAULT_SORT == {"col": "status", "dir": "asc"}
