@@ -24,12 +24,13 @@ setup-test: $(VENV)/.installed-test system-packages
 
 # Debian packages the tests run for real (they never download a browser or a database):
 # Chromium and its driver for the browser tests, PostgreSQL 15's server for the postgres check tests,
-# Prometheus's promtool for the alert-rule test.
+# Prometheus's promtool for the alert-rule test, openssl for the HTTPS check tests' certificates.
 system-packages:
 	@PKGS=""; \
 	if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then PKGS="chromium chromium-driver"; fi; \
 	if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then PKGS="$$PKGS postgresql"; fi; \
 	if ! command -v promtool >/dev/null; then PKGS="$$PKGS prometheus"; fi; \
+	if ! command -v openssl >/dev/null; then PKGS="$$PKGS openssl"; fi; \
 	if [ -n "$$PKGS" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$PKGS; \

@@ -16,6 +16,7 @@ SCRIPTS = [
     "recovery_time.py",
     "page_speed.py",
     "scale.py",
+    "probe_cpu.py",
 ]
 
 

@@ -1,6 +1,8 @@
-"""Hard deadlines for network I/O: DNS, connect, TLS handshake and reads all end by a check's deadline.
+"""Hard deadlines for blocking network I/O: DNS, connect, TLS handshake and reads all end by a deadline.
 
-A socket timeout is per read, so a server that drips one byte a second never trips it, and the
+Used where a thread blocks: recovery webhooks (ops/http_fetch.py) and the postgres check's name
+lookup. HTTP and TCP checks run on the probe loop under asyncio's own deadline (ops/probe_net.py),
+sharing only the cap on stuck DNS lookups. A socket timeout is per read, so a server that drips one byte a second never trips it, and the
 system resolver ignores it altogether. The watchdog here shuts a socket down when its deadline
 passes, which makes any blocked recv or handshake return at once; DNS runs on a daemon thread
 that the caller stops waiting for at the deadline.
@@ -20,7 +22,7 @@ from contextlib import contextmanager
 # Lookups stuck in the system resolver each hold a thread until it gives up; past this many at
 # once, a check fails at once ("DNS busy") instead of piling up more.
 MAX_STUCK_LOOKUPS = 32
-_lookups = threading.BoundedSemaphore(MAX_STUCK_LOOKUPS)
+lookup_slots = threading.BoundedSemaphore(MAX_STUCK_LOOKUPS)
 
 
 class DeadlinePassed(TimeoutError):
@@ -112,7 +114,7 @@ def resolve(host: str, port: int, deadline: float) -> list[tuple]:
         family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
         return [(family, (host, port))]
     box: list = []
-    if not _lookups.acquire(blocking=False):
+    if not lookup_slots.acquire(blocking=False):
         raise OSError(f"too many DNS lookups stuck ({MAX_STUCK_LOOKUPS}): resolver not answering")
 
     def lookup() -> None:
@@ -121,7 +123,7 @@ def resolve(host: str, port: int, deadline: float) -> list[tuple]:
         except OSError as exc:
             box.append(exc)
         finally:
-            _lookups.release()
+            lookup_slots.release()
 
     # A daemon thread: a resolver stuck past the deadline costs one thread until it gives up,
     # and never holds up the check, a sweep or the process's exit.

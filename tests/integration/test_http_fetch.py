@@ -1,22 +1,29 @@
-"""The probe's own HTTP reader against real loopback servers sending answers in awkward shapes."""
+"""The probe's own HTTP reader against real loopback servers sending answers in awkward shapes.
+
+Every test runs through both drivers of ops/http_wire.py: the blocking one (recovery webhooks) and
+the probe loop's (every HTTP check).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import time
 
 import pytest
 
+from ops import probe_net
 from ops.deadline import Watchdog
 from ops.http_fetch import Reply, fetch
 from ops.probes import describe
 from tests.servers.scripted import ScriptedServer
 
 
-@pytest.fixture
-def watchdog():
+@pytest.fixture(params=["blocking", "probe loop"])
+def watchdog(request):
+    """The blocking driver's watchdog; None selects the probe loop's driver."""
     watchdog = Watchdog()
-    yield watchdog
+    yield watchdog if request.param == "blocking" else None
     watchdog.close()
 
 
@@ -34,7 +41,14 @@ def serve():
 
 
 def get(server, watchdog, **kwargs):
-    return fetch(server.url("/p?q=1"), time.monotonic() + 5, watchdog, **kwargs)
+    if watchdog is not None:
+        return fetch(server.url("/p?q=1"), time.monotonic() + 5, watchdog, **kwargs)
+
+    async def on_the_loop():
+        async with asyncio.timeout(5):
+            return await probe_net.fetch(server.url("/p?q=1"), **kwargs)
+
+    return asyncio.run(on_the_loop())
 
 
 def test_a_chunked_body_is_decoded_across_reads(serve, watchdog):
