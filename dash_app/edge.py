@@ -187,7 +187,11 @@ class GuardedServer(TcpWSGIServer):
             since = channel.waiting_since
             # A stalled loop (a busy machine) may not have read a head that came in time: it stays.
             if since is not None and since < cutoff and not channel.requests and not channel.head_arrived():
-                channel.handle_close()
+                # Closed in the loop's dispatch, as waitress's own timeout does, not here: maintenance
+                # runs inside readable() while the loop registers descriptors, so a socket closed now
+                # is still polled; its POLLNVAL would then reach the connection accepted in the same
+                # turn onto the reused descriptor, and close it unanswered (a reset).
+                channel.will_close = True
 
 
 def guarded_waitress(app, host: str, port: int, threads: int, caps: Caps, **adjustments) -> GuardedServer:
