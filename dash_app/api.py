@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from dash_app.compression import TextBody
 from dash_app.errors import ApiError
 from dash_app.openapi import openapi_document
 from dash_app.params import (
@@ -37,10 +38,11 @@ def _history_rows(core: Core) -> list[CheckRow]:
 def api_blueprint(core: Core, ws_port: callable) -> Blueprint:
     """Routes bound to one core; `ws_port()` tells the page where the WebSocket listens."""
     api = Blueprint("api", __name__, url_prefix="/api")
+    snapshot_body = TextBody()  # a poller asks many times a sweep: encode (and gzip) each snapshot once
 
     @api.get("/health")
     def health() -> Response:
-        return _json_text(core.monitor.snapshot_text())
+        return snapshot_body.response(core.monitor.snapshot_text())
 
     @api.get("/history")
     def history() -> Response:

@@ -6,7 +6,9 @@
   differ from the last one published for that service (by a result or an earlier sweep message).
 - The full snapshot (type `snapshot`, every service) is kept as a dict and as JSON text for
   GET /api/health and for the first message a WebSocket client gets; its text is assembled from the
-  views' cached texts, so a view is encoded once per change, not once per sweep.
+  views' cached texts, so a view is encoded once per change, not once per sweep, and kept until the
+  next change, so a poller asking many times a sweep gets the same string object (dash_app/api.py
+  keeps its bytes and their gzip by that identity).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class LiveViews:
         self._tally = FleetTally()
         self._snapshot: dict = {}
         self._snapshot_text = "{}"
+        self._version = 0  # bumped by every change to a kept view or the snapshot
+        self._current: tuple[int, str] = (-1, "")  # snapshot_text()'s last answer, and the version it was made at
         self._lock = threading.Lock()  # also keeps messages in the order of the state they carry
 
     def _keep(self, view: dict) -> str:
@@ -58,6 +62,7 @@ class LiveViews:
         text = encode(view)
         self._views[name], self._texts[name] = view, text
         self._tally.put(view)
+        self._version += 1
         return text
 
     def publish_result(self, view: dict) -> None:
@@ -86,6 +91,7 @@ class LiveViews:
             delta = _object_text({**snapshot, "type": "sweep"}, "[" + ",".join(changed) + "]")
             self.bus.publish_text(delta)
             self._snapshot, self._snapshot_text = snapshot, _object_text(snapshot, "[" + ",".join(texts) + "]")
+            self._version += 1  # new top-level fields (sweep, time, system, storage) even if no view changed
             return snapshot
 
     def snapshot(self) -> dict:
@@ -95,10 +101,18 @@ class LiveViews:
     def snapshot_text(self) -> str:
         """The last snapshot with every service's latest view (results since that sweep included) and
         the fleet summary they make: what a new client or a poll must start from, since the next
-        sweep message carries only views that changed since they were last published."""
+        sweep message carries only views that changed since they were last published.
+
+        Made once per change (under the lock that every change takes), so it is never older than the
+        live views: a view or snapshot kept after it was made bumps the version and the next call
+        builds it again."""
         with self._lock:
             if not self._snapshot:
                 return self._snapshot_text
-            names = [view["name"] for view in self._snapshot["services"]]
-            texts = "[" + ",".join(self._texts[name] for name in names) + "]"
-            return _object_text({**self._snapshot, **self._tally.summary()}, texts)
+            version, text = self._current
+            if version != self._version:
+                names = [view["name"] for view in self._snapshot["services"]]
+                texts = "[" + ",".join(self._texts[name] for name in names) + "]"
+                text = _object_text({**self._snapshot, **self._tally.summary()}, texts)
+                self._current = (self._version, text)
+            return text

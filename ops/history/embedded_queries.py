@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ops.fleet import SEVERITY, severity
-from ops.history.embedded_frame import check_rows, epoch_us
+from ops.history.embedded_frame import WindowRows, check_rows, epoch_us
 from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally
 from ops.stats import NOT_COUNTED
 
@@ -122,26 +122,19 @@ def uptime(frame: pd.DataFrame, windows: Mapping[str, timedelta], now: datetime)
 
 
 def percentiles(
-    frame: pd.DataFrame, windows: Mapping[str, timedelta], now: datetime, qs: Sequence[int]
+    rows: WindowRows, windows: Mapping[str, timedelta], now: datetime, qs: Sequence[int]
 ) -> dict[str, dict]:
     """{service: {f"p{q}_{label}": ms}} over answered checks (numpy's linear), plus the fleet's under "*"."""
     keys = [f"p{q}_{label}" for label in windows for q in qs]
     out: dict[str, dict] = {FLEET: dict.fromkeys(keys)}
-    if frame.empty:
-        return out
-    names = [str(n) for n in frame["service"].cat.categories]
-    codes = frame["service"].cat.codes.to_numpy()
-    latency = frame["latency_ms"].to_numpy()
-    answered = frame["error"].isna().to_numpy() & ~np.isnan(latency)
     for label, span in windows.items():
-        start = start_of(frame, now - span)
-        keep = answered[start:]
-        window_codes, window_latency = codes[start:][keep], latency[start:][keep]
+        keep = rows.answered & (rows.stamps_us >= round((now - span).timestamp() * 1_000_000))
+        window_codes, window_latency = rows.codes[keep], rows.latency[keep]
         if len(window_latency):
             _put(out.setdefault(FLEET, {}), label, qs, window_latency)
-        found, rows = _percentiles_by_service(window_codes, window_latency, len(names), qs)
-        for i, row in zip(found.tolist(), rows.tolist(), strict=True):
-            figures = out.setdefault(names[i], dict.fromkeys(keys))
+        found, values = _percentiles_by_service(window_codes, window_latency, len(rows.names), qs)
+        for i, row in zip(found.tolist(), values.tolist(), strict=True):
+            figures = out.setdefault(rows.names[i], dict.fromkeys(keys))
             for q, value in zip(qs, row, strict=True):
                 figures[f"p{q}_{label}"] = round(value, 1)
     return out

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ops.history import embedded_queries as q
 from ops.history.embedded_cold import file_frames
-from ops.history.embedded_frame import check_rows, concat_frames, empty_frame
+from ops.history.embedded_frame import WindowRows, check_rows, concat_frames, empty_frame, window_rows
 from ops.history.rows import ChartPoint, CheckRow, LastRun, Tally
 
 
@@ -77,7 +77,7 @@ class EmbeddedReads:
         service: str | None = None,
     ) -> dict[str, dict[str, float | None]]:
         raw, rolled = self._split(windows, now)
-        out = q.percentiles(self._window_frame(raw, now, service), raw, now, qs) if raw else {}
+        out = q.percentiles(self._window_rows(raw, now, service), raw, now, qs) if raw else {}
         if rolled:
             with self._lock:
                 _merge(out, self._rollups.percentiles(rolled, now, qs, service))
@@ -124,6 +124,13 @@ class EmbeddedReads:
         start = max(since or self._raw_from, self._raw_from)
         end = self._memory_from if until is None else min(until, self._memory_from)
         return file_frames(self.path, start, end, service) if start < end else iter(())
+
+    def _window_rows(self, windows: Mapping[str, timedelta], now: datetime, service: str | None) -> WindowRows:
+        """The longest window's rows as arrays, the pending sweeps included without a merge."""
+        with self._lock:
+            frame, pending = self._frame, list(self._pending)
+        rows = window_rows(frame, pending, now - max(windows.values(), default=timedelta(0)))
+        return rows if service is None else rows.only(service)
 
     def _window_frame(self, windows: Mapping[str, timedelta], now: datetime, service: str | None) -> pd.DataFrame:
         longest = max(windows.values(), default=timedelta(0))

@@ -33,6 +33,29 @@ def test_health_is_the_current_snapshot(running_app):
     assert set(web["uptime"]) == {"1h", "24h", "7d"} and "cpu_percent" in body["system"]
 
 
+def test_health_never_answers_with_an_older_snapshot_than_the_live_one(running_app):
+    """The body (and its gzip) is kept between changes: a sweep or a single result shows at once."""
+    monitor = running_app.core.monitor
+    monitor.run_once()
+
+    def health(encoding: str) -> dict:
+        response = get(running_app, "/api/health", headers={"Accept-Encoding": encoding})
+        assert response.headers.get("Content-Encoding") == ("gzip" if encoding == "gzip" else None)
+        assert "Accept-Encoding" in response.headers["Vary"]
+        return response.json()
+
+    first = {encoding: health(encoding) for encoding in ("identity", "gzip")}
+    assert first["gzip"] == first["identity"] == health("gzip")  # asked again: the same snapshot
+    monitor.run_once()
+    assert [health(e)["sweep"] for e in ("gzip", "identity")] == [first["gzip"]["sweep"] + 1] * 2
+    web = next(view for view in monitor.snapshot()["services"] if view["name"] == "web")
+    later = web["last_checked"].replace(web["last_checked"][:4], str(int(web["last_checked"][:4]) + 1), 1)
+    monitor.live.publish_result({**web, "status": "down", "last_checked": later})  # mid-sweep news
+    for encoding in ("gzip", "identity"):
+        now = next(view for view in health(encoding)["services"] if view["name"] == "web")
+        assert now["status"] == "down" and now["last_checked"] == later
+
+
 def test_health_check_runs_a_sweep_and_answers_with_it(running_app):
     before = get(running_app, "/api/loop-status").json()["sweeps"]
     body = post(running_app, "/api/health-check").json()

@@ -119,3 +119,41 @@ def test_the_test_endpoint_needs_the_key_like_every_other_change(tmp_path, recei
         assert answer.status_code == 202
     finally:
         app.stop()
+
+
+def panel_refresh(app) -> dict:
+    """The page's notifications panel refresh, as its 3 s interval sends it; the answer's outputs."""
+    outputs = [("mc-notify-body", "children"), ("mc-notify-target", "options"), ("mc-notify-target", "value"),
+               ("mc-notify-refresh", "disabled")]  # fmt: skip
+    body = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [
+            {"id": "mc-notify-refresh", "property": "n_intervals", "value": 1},
+            {"id": "mc-tick", "property": "data", "value": None},
+        ],  # fmt: skip
+        "state": [{"id": "mc-notify-target", "property": "value", "value": None}],
+        "changedPropIds": ["mc-notify-refresh.n_intervals"],
+    }
+    answer = requests.post(app.base + "/_dash-update-component", json=body, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["response"]
+
+
+def test_the_panel_polls_its_log_only_when_there_are_targets_to_deliver_to(tmp_path, receivers):
+    """Without targets nothing is ever delivered (the panel says so): an open page stops asking every 3 s."""
+    app = start(tmp_path, receivers[2])
+    try:
+        assert panel_refresh(app)["mc-notify-refresh"]["disabled"] is False
+    finally:
+        app.stop()
+    services = [{"name": "web", "url": receivers[2].url("/"), "timeout_s": 1}]
+    quiet = create_app(make_settings(services), data_dir=tmp_path / "quiet", start_monitor=False)
+    quiet.serve("127.0.0.1", 0, 0)
+    quiet.base = f"http://127.0.0.1:{quiet.http.port}"
+    try:
+        answer = panel_refresh(quiet)
+        assert answer["mc-notify-refresh"]["disabled"] is True
+        assert "not configured" in str(answer["mc-notify-body"]["children"])
+    finally:
+        quiet.stop()

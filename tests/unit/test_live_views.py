@@ -41,3 +41,18 @@ def test_a_view_built_before_a_newer_check_never_replaces_it():
     # The same check with new flags is news (maintenance started, a recovery began).
     live.publish_sweep(datetime.now(UTC), [view("a", "down", T1, maintenance=True)], {}, 1, {})
     assert json.loads(live.snapshot_text())["services"][0]["maintenance"] is True
+
+
+def test_the_snapshot_text_is_kept_until_a_view_or_sweep_changes_it():
+    """GET /api/health keeps its bytes by the text's identity: a change must make a new text at once."""
+    live = LiveViews(EventBus())
+    live.publish_sweep(datetime.now(UTC), [view("a", "up", T0), view("b", "up", T0)], {}, 1, {})
+    first = live.snapshot_text()
+    assert live.snapshot_text() is first  # nothing changed: built once, not per request
+    live.publish_result(view("a", "up", T0))  # the same view again: still the same text
+    assert live.snapshot_text() is first
+    live.publish_result(view("b", "down", T1))
+    after_result = json.loads(live.snapshot_text())
+    assert [s["status"] for s in after_result["services"]] == ["up", "down"] and after_result["overall"] == "down"
+    live.publish_sweep(datetime.now(UTC), [view("a", "up", T1), view("b", "down", T1)], {}, 2, {})
+    assert json.loads(live.snapshot_text())["sweep"] == 2
