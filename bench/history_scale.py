@@ -13,7 +13,14 @@ process holding 7 days of rollups (the issue's target: the embedded store within
 PostgreSQL half (`postgres_figures`): a throwaway PostgreSQL 15 cluster (tests/postgres_cluster.py,
 fsync off, stopped by its PID and deleted at the end), the same 90 days of hour rollups and 24 h of
 minute ones made by the server (generate_series), then `--pg-sweeps` live sweeps of every service
-appended 10 s apart (p50/p90 of store.append), and `store_figures` for the 30-day queries.
+appended 10 s apart (p50/p90 of store.append), and `store_figures` for the 30-day queries. Then, in
+the same cluster, the take-over (`takeover_figures`): two dashboards (`python -m dash_app`, bench/
+common.py) over a loopback fleet of `--services` at `--interval`; `--kills` times the leader is
+SIGKILLed by its PID and the follower timed until it leads and has finished a sweep, and a fresh
+follower started. With `--raw-day` (~10 min more), a day of raw checks of the fleet (8.6 M rows,
+made and folded by the server) and what the 24 h figures and a start-up cost over it: through the
+store as open.py sizes it, and straight from the raw rows (`raw_day_figures`).
+Just one of those: `--only takeover` / `--only raw-day`, each on a cluster of its own.
 """
 
 from __future__ import annotations
@@ -22,11 +29,13 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -274,6 +283,162 @@ def general_times(url: str, names: list[str], start: datetime, sweeps: int) -> l
     return times[5:]
 
 
+# A day of raw checks made by the server: a sweep of every service each 10 s, one check in 300 failed,
+# latencies 5-205 ms with each row's latency bucket (ops/history/buckets.py) as the store writes it.
+_RAW_SQL = """
+INSERT INTO checks (ts, service, idx, status, latency_ms, http_status, error, lb, folded_at_write)
+SELECT t, format('svc-%%s', lpad(i::text, 4, '0')), i, CASE WHEN f THEN 'down' ELSE 'up' END, ms,
+    CASE WHEN f THEN NULL ELSE 200 END, CASE WHEN f THEN 'HTTP 503' END,
+    CASE WHEN f THEN NULL ELSE least(greatest(ceil(ln(ms / 0.1) / ln(1.1) - 1e-9)::int, 1), 171) END, false
+FROM generate_series(%(first)s::timestamptz, %(last)s::timestamptz, '10 s') AS t
+CROSS JOIN generate_series(0, %(services)s - 1) AS i
+CROSS JOIN LATERAL (SELECT (i + extract(epoch FROM t)::bigint / 10) %% 300 = 0 AS f,
+    round((5 + (i * 7 + extract(epoch FROM t)::bigint / 10) %% 200 + random())::numeric, 1)::float8 AS ms) AS x"""
+
+
+def fill_raw_day(url: str, services: int, hours: float, now: datetime) -> tuple[float, float]:
+    """`hours` of raw checks up to `now`, folded into the rollups as the leader would have; (fill s, fold s)."""
+    from ops.history.postgres_write import FOLD_SQL
+
+    began = time.perf_counter()
+    with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
+        last = now.replace(microsecond=0) - timedelta(seconds=10)
+        conn.execute(_RAW_SQL, {"first": now - timedelta(hours=hours), "last": last, "services": services})
+        filled = time.perf_counter()
+        until = now.replace(second=0, microsecond=0)  # closed minutes folded, the last one left to the readers
+        with conn.transaction():
+            conn.execute(FOLD_SQL, {"start": now - timedelta(hours=hours + 1), "until": until})
+        for table in ("checks", "checks_minute", "checks_hour"):
+            conn.execute(f"VACUUM ANALYZE {table}")
+    return filled - began, time.perf_counter() - filled
+
+
+def raw_day_child(url: str, services: int) -> None:
+    """In a fresh process, over a day of raw rows: the store as open.py makes it for this fleet (its
+    `memory` sized like the embedded store's) answering the 24 h figures and a start-up's
+    Figures.rebuild, then the same figures straight from the raw rows (what an all-raw store ran),
+    without the store's statement timeout; times, peak RSS and answers as JSON."""
+    from ops.figures import Figures
+    from ops.history import postgres_read as q
+    from ops.history.embedded import memory_for
+    from ops.history.postgres import PostgresStore
+
+    raw = timedelta(hours=48)
+    store = PostgresStore(url, raw, timedelta(days=90), memory=memory_for(raw, services * 360))
+    store.load()
+    now, day, one = datetime.now(UTC), {"24h": timedelta(hours=24)}, "svc-0500"
+
+    def once(call) -> tuple[float, object]:
+        began = time.perf_counter()
+        answer = call()
+        return round((time.perf_counter() - began) * 1000, 1), answer
+
+    def peak() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    out: dict = {"memory_h": store.memory.total_seconds() / 3600}
+    out["uptime_ms"], uptime = once(lambda: store.uptime(day, now))
+    out["p95_ms"], p95 = once(lambda: store.percentiles(day, now, (50, 95)))
+    out["one_uptime_ms"], _ = once(lambda: store.uptime(day, now, service=one))
+    out["one_p95_ms"], _ = once(lambda: store.percentiles(day, now, (95,), service=one))
+    out["rebuild_ms"], _ = once(lambda: Figures(store).rebuild(now))
+    out["store_ok"], out["peak_rss_mib"] = store.storage_status()["ok"], peak()
+    out["answers"] = {"uptime_one": uptime.get(one, {}).get("24h"), "p95_fleet": p95["*"]["p95_24h"],
+                      "p50_fleet": p95["*"]["p50_24h"], "services": len(uptime)}  # fmt: skip
+    store.close()
+    with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
+        start = now - day["24h"]
+        sql, args = q.uptime_sql(None, [start], None, q.EPOCH)
+        out["raw_uptime_ms"], rows = once(lambda: conn.execute(sql, args).fetchall())
+        percentile = q.RAW_PERCENTILE_SQL.format(service="")
+        out["raw_p95_ms"], fleet = once(lambda: conn.execute(percentile, [[0.5, 0.95], start]).fetchall())
+        before = peak()
+        tallies = q.TALLIES_SQL.format(latencies=q.TALLY_LATENCIES)
+        out["raw_tallies_ms"], tallied = once(lambda: conn.execute(tallies, [start]).fetchall())
+        out["raw_tallies_rss_mib"] = peak() - before
+        out["raw_tallied_latencies"] = sum(len(r[3] or ()) for r in tallied)
+        pooled = dict(fleet)["*"]
+        counted = {r[0]: q.percent(r[2], r[1]) for r in rows}
+        out["raw_answers"] = {"uptime_one": counted.get(one), "p50_fleet": round(pooled[0], 1),
+                              "p95_fleet": round(pooled[1], 1)}  # fmt: skip
+    print(json.dumps(out))
+
+
+def raw_day_figures(cluster, services: int, hours: float) -> dict:
+    """A day of raw checks of the fleet in a database of its own; the 24 h figures over it, in a child."""
+    from ops.history.postgres import PostgresStore
+
+    with cluster.admin(autocommit=True) as admin:
+        admin.execute("CREATE DATABASE history_raw")
+    url = cluster.dsn(dbname="history_raw")
+    PostgresStore(url, timedelta(hours=48), timedelta(days=90)).load()  # the schema
+    fill_s, fold_s = fill_raw_day(url, services, hours, datetime.now(UTC))
+    script = [sys.executable, str(Path(__file__)), "--raw-child", url, "--services", str(services)]
+    out = subprocess.run(script, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    figures = json.loads(out.splitlines()[-1])
+    return {"raw_rows": int(hours * 360 * services), "fill_s": fill_s, "fold_s": fold_s, **figures}
+
+
+def loop_status(app) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{app.port}/api/loop-status", timeout=5) as answer:
+        return json.loads(answer.read())
+
+
+def wait_roles(apps: list, limit_s: float) -> tuple:
+    """(leader, follower) once one leads with a finished sweep and the other follows."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        status = [loop_status(app) for app in apps]
+        roles = [s["role"] for s in status]
+        if sorted(roles) == ["follower", "leader"] and status[roles.index("leader")]["sweeps"] > 0:
+            return apps[roles.index("leader")], apps[roles.index("follower")]
+        time.sleep(0.1)
+    raise RuntimeError(f"no leader with a sweep and a follower within {limit_s:g} s")
+
+
+def time_takeover(follower, killed_at: float, limit_s: float) -> tuple[float, float]:
+    """Seconds from the kill until `follower` says it leads, and until it has finished a sweep."""
+    leads = None
+    while time.monotonic() - killed_at < limit_s:
+        status = loop_status(follower)
+        seen = time.monotonic() - killed_at  # an upper bound: the answer was read after it was true
+        if leads is None and status["role"] == "leader":
+            leads = seen
+        if status["role"] == "leader" and status["sweeps"] > 0:
+            return leads, seen
+        time.sleep(0.02)
+    raise RuntimeError(f"no new leader probing {limit_s:g} s after the kill")
+
+
+def takeover_figures(url: str, services: int, interval_s: float, kills: int, folder: Path) -> dict:
+    """Two dashboards (bench/common.py AppProcess) on one database over a loopback fleet of `services`:
+    `kills` times, SIGKILL the leader by its PID, time the follower's take-over and first sweep, and
+    start a fresh follower. Every process started here is stopped by its PID at the end."""
+    from common import AppProcess, FleetProcess
+
+    fleet, apps, leads, probes = FleetProcess(services), [], [], []
+    config = {"services": fleet.services(2.0), "interval_s": interval_s, "storage": {"url": url}}
+    try:
+        apps = [AppProcess(config, folder / f"dash-{k}") for k in range(2)]
+        for k in range(kills):
+            leader, follower = wait_roles(apps, 30 + 3 * interval_s)
+            time.sleep(interval_s * (0.2 + 0.6 * k / max(kills - 1, 1)))  # kills land at several points of an interval
+            killed_at = time.monotonic()
+            os.kill(leader.pid, signal.SIGKILL)
+            lead_s, probe_s = time_takeover(follower, killed_at, 10 * interval_s)
+            leads.append(lead_s)
+            probes.append(probe_s)
+            leader.proc.wait(10)
+            apps = [follower, AppProcess(config, folder / f"dash-{k + 2}")]
+    finally:
+        for app in apps:
+            if app.proc.poll() is None:
+                os.kill(app.pid, signal.SIGKILL)
+                app.proc.wait(10)
+        fleet.close()
+    return {"kills": kills, "interval_s": interval_s, "leads_s": leads, "probes_s": probes}
+
+
 def postgres_figures(args) -> dict | None:
     """A throwaway PostgreSQL 15 cluster (tests/postgres_cluster.py, fsync off): 90 days of rollups made
     in SQL, then live sweeps appended and the 30-day queries timed; None without the server binaries."""
@@ -296,6 +461,14 @@ def postgres_figures(args) -> dict | None:
         general = general_times(url, names, NOW + timedelta(hours=1), min(args.pg_sweeps, 25))
         figures = store_figures(store, NOW + timedelta(minutes=10), names[len(names) // 2], args.queries)
         store.close()
+        raw_day = raw_day_figures(cluster, args.services, 24) if args.raw_day else None
+        takeover = None
+        if args.kills:
+            with cluster.admin(autocommit=True) as admin:
+                admin.execute("CREATE DATABASE takeover")
+            with tempfile.TemporaryDirectory() as tmp:
+                takeover = takeover_figures(cluster.dsn(dbname="takeover"), args.services, args.interval,
+                                            args.kills, Path(tmp))  # fmt: skip
     finally:
         cluster.close()  # stopped by its postmaster's PID, its temp dir removed
     return {
@@ -306,8 +479,27 @@ def postgres_figures(args) -> dict | None:
         "fold_p50_ms": statistics.median(folds) if folds else float("nan"),
         "folds": len(folds),
         "sweeps": len(appends),
+        "raw_day": raw_day,
+        "takeover": takeover,
         **figures,
     }
+
+
+def only(args) -> dict:
+    """One PostgreSQL figure on a throwaway cluster of its own (--only)."""
+    from tests.postgres_cluster import PostgresCluster
+
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        if args.only == "raw-day":
+            return raw_day_figures(cluster, args.services, 24)
+        with cluster.admin(autocommit=True) as admin:
+            admin.execute("CREATE DATABASE takeover")
+        with tempfile.TemporaryDirectory() as tmp:
+            return takeover_figures(cluster.dsn(dbname="takeover"), args.services, args.interval, args.kills, Path(tmp))
+    finally:
+        cluster.close()
 
 
 def timed(call, count: int) -> float:
@@ -360,12 +552,23 @@ def main() -> None:
     parser.add_argument("--pg-sweeps", type=int, default=60, help="sweeps appended to the PostgreSQL store")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--store-child", help=argparse.SUPPRESS)
+    parser.add_argument("--raw-child", help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=("raw-day", "takeover"), help="just this PostgreSQL figure")
+    parser.add_argument("--interval", type=float, default=10.0, help="the dashboards' interval (take-over)")
+    parser.add_argument("--kills", type=int, default=3, help="leaders killed (take-over); 0: none")
+    parser.add_argument("--raw-day", action="store_true", help="also a day of raw rows (~10 min to make)")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.queries)
         return
     if args.store_child:
         store_child(args.store_child, args.services, args.queries)
+        return
+    if args.raw_child:
+        raw_day_child(args.raw_child, args.services)
+        return
+    if args.only:
+        print(json.dumps(only(args), indent=1, default=str))
         return
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -413,7 +616,26 @@ def summary_table(long: dict, store: dict, pg: dict | None, queries: int) -> lis
         ("append, one 1,000-row sweep", f"{store['sweep_ms']:.0f} ms p50 (+ figures)",
          f"{pg['append_p50_ms']:.1f} ms p50, {pg['append_p90_ms']:.1f} ms p90" if pg else none, "<= 20 ms PostgreSQL"),
     ]  # fmt: skip
-    return [f"{a:<44} {b:<24} {c:<30} {d}" for a, b, c, d in rows]
+    return [f"{a:<58} {b:<24} {c:<36} {d}" for a, b, c, d in rows + more_rows(pg)]
+
+
+def more_rows(pg: dict | None) -> list[tuple[str, str, str, str]]:
+    """The take-over and, when measured, the day of raw rows, as rows of the summary table."""
+    rows = []
+    takeover = pg and pg["takeover"]
+    if takeover:
+        probes, leads, interval = takeover["probes_s"], takeover["leads_s"], takeover["interval_s"]
+        label = f"leader killed -> new leader probing ({len(probes)} kills, {interval:g} s)"
+        rows.append((label, "(one process)", f"{statistics.median(probes):.2f} s p50, {max(probes):.2f} s max",
+                     f"<= {2 * interval:g} s (2 intervals)"))  # fmt: skip
+        rows.append(("  ... leading", "", f"{statistics.median(leads):.2f} s p50, {max(leads):.2f} s max", ""))
+    day = pg and pg["raw_day"]
+    if day:
+        label = f"24 h figures, {day['raw_rows'] / 1e6:.1f} M raw rows (memory {day['memory_h']:g} h)"
+        ours = f"uptime {day['uptime_ms']:.0f} ms, p50+p95 {day['p95_ms']:.0f} ms, start {day['rebuild_ms']:.0f} ms"
+        raw = f"raw: {day['raw_uptime_ms']:.0f} / {day['raw_p95_ms']:.0f} / {day['raw_tallies_ms']:.0f} ms"
+        rows.append((label, "", ours, raw))
+    return rows
 
 
 if __name__ == "__main__":

@@ -11,18 +11,19 @@ from config.settings import Settings
 def open_store(settings: Settings, data_dir: str | Path, history_path: str | Path | None = None):
     """A PostgresStore when `storage` names a database (or --store did), else the embedded store.
     Not loaded yet: the caller calls load()."""
+    from ops.history.embedded import EmbeddedStore, memory_for
+
     url = settings.storage.database_url
-    retention = timedelta(days=settings.retention_days)
+    retention, raw = timedelta(days=settings.retention_days), timedelta(hours=settings.storage.raw_retention_h)
+    checks_per_hour = len(settings.services) * 3600.0 / max(settings.interval_s, 0.2)
+    # Both stores read raw rows only within `memory` (at most ~1 M rows), the rollups beyond it.
+    memory = memory_for(raw, checks_per_hour)
     if url:
         from ops.history.postgres import PostgresStore
 
-        return PostgresStore(url, timedelta(hours=settings.storage.raw_retention_h), retention)
-    from ops.history.embedded import EmbeddedStore, memory_for
-
-    raw = timedelta(hours=settings.storage.raw_retention_h)
-    checks_per_hour = len(settings.services) * 3600.0 / max(settings.interval_s, 0.2)
+        return PostgresStore(url, raw, retention, memory=memory)
     path = Path(history_path) if history_path else Path(data_dir) / "health_history.json"
-    return EmbeddedStore(path, raw, retention, memory=memory_for(raw, checks_per_hour))
+    return EmbeddedStore(path, raw, retention, memory=memory)
 
 
 def open_recovery_log(settings: Settings, data_dir: str | Path):

@@ -10,10 +10,11 @@ Conventions every implementation keeps:
   probe measured (kept for the record), `CheckRow.answered_ms` is what views show and aggregate.
 - Uptime is the share of counted checks that passed; "maintenance" is not counted. Degraded passed.
 - Percentiles are numpy's default ("linear") over answered checks while the window lies within the
-  raw checks the store reads quickly (`memory`: PostgreSQL's raw retention; the embedded store's
-  in-memory window, all of the raw retention for a small fleet, a few hours at 1,000 services), and
-  read from the latency buckets of the rollups beyond it (within one bucket's width, about ±5 %,
-  see ops/history/buckets.py).
+  raw checks the store reads quickly (`memory`: all of the raw retention for a small fleet, a few
+  hours at 1,000 services; ops/history/open.py sizes it the same for both stores), and read from the
+  latency buckets of the rollups beyond it (within one bucket's width, about ±5 %, see
+  ops/history/buckets.py). Uptime beyond it is summed from the rollups' counts (exact but for the
+  minute or hour at the window's start).
 """
 
 from __future__ import annotations

@@ -45,10 +45,11 @@ def make_store(
     *,
     raw_retention: timedelta = timedelta(hours=48),
     retention: timedelta = timedelta(days=7),
+    memory: timedelta | None = None,
 ) -> PostgresStore:
     """A loaded PostgresStore over an empty database of `cluster` (tmp_path: unused, for the embedded
     factory's signature). The caller closes it."""
     del tmp_path
-    store = PostgresStore(fresh_database(cluster), raw_retention, retention)
+    store = PostgresStore(fresh_database(cluster), raw_retention, retention, memory=memory)
     store.load()
     return store

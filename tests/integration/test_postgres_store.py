@@ -410,3 +410,30 @@ def test_the_recovery_log_says_when_it_could_not_be_read(cluster):
         assert log.recent() == [{"id": 1, "service": "web", "outcome": "recovered"}]  # the page still shows it
     finally:
         log.close()
+
+
+def test_a_day_beyond_memory_reads_minutes_at_its_edge_and_hours_inside_exactly(tmp_path, cluster):
+    """A large fleet's store (memory 2 h) reads a 24 h window from the minute rollups up to its first
+    whole hour and the hour ones inside: the same uptime as the raw rows, before and after a fold."""
+    short = make_store(tmp_path, cluster, memory=timedelta(hours=2))
+    exact = pg.PostgresStore(short.url, short.raw_retention, short.retention)  # memory: all raw rows
+    exact.load()
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    agos, values = range(86_280, 300, -420), []  # every 7 min from 23 h 58 min ago (the minute edge)
+    for k, ago in enumerate(agos):
+        ts, ok = now - timedelta(seconds=ago), k % 5 != 0
+        values += [10.0 + 3.7 * k] if ok else []
+        short.append(ts, [result("a", ts, 10.0 + 3.7 * k) if ok else result("a", ts, None, "refused", "down")])
+    day = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
+    try:
+        expected = exact.uptime(day, now)
+        assert expected["a"]["24h"] == round(100.0 * len(values) / len(agos), 3)
+        assert short.uptime(day, now) == expected  # from the raw rows not folded yet (the tail)
+        assert short.upkeep.fold(now.replace(second=0)) > 0
+        assert short.uptime(day, now) == expected  # folded into the rollups
+        p = short.percentiles(day, now, (50, 95))["a"]
+        for q in (50, 95):
+            assert p[f"p{q}_24h"] == pytest.approx(np.percentile(values, q), rel=0.1)
+    finally:
+        exact.close()
+        short.close()

@@ -15,7 +15,12 @@ import websocket
 from tests.integration.processes import AppProcess
 from tests.support import Behaviour, wait_for
 
-INTERVAL_S = 1.0
+# A take-over here takes 0.17-0.24 s (0.47 s at load ~10 with a 1 s interval; 1.2 s with 20
+# services in bench/history_scale.py at load 9): the lock is tried every interval/4, then state is
+# rebuilt and the services swept. 2 s leaves the 2-interval budget (4 s) room on a loaded CI box, and
+# the tests wait on events, so they stay short.
+INTERVAL_S = 2.0
+TAKEOVER_BUDGET_S = 2 * INTERVAL_S  # issue 13: a new leader probing within two intervals of the kill
 RECOVERY_SLEEP_S = 30  # far longer than the test: the attempt is cut off by the kill, never finished
 
 
@@ -84,6 +89,22 @@ def dashboards(tmp_path, pg_cluster, http_server_factory):
 def leader_and_follower(apps: list[AppProcess]) -> tuple[AppProcess, AppProcess]:
     wait_for(lambda: sorted(roles(*apps)) == ["follower", "leader"], timeout=20, interval=0.1, message="one leader")
     return (apps[0], apps[1]) if roles(apps[0])[0] == "leader" else (apps[1], apps[0])
+
+
+def takeover(follower: AppProcess, killed_at: float, budget_s: float) -> tuple[float, float]:
+    """Seconds from the kill until `follower` said it leads, and until it had finished a sweep: one
+    deadline, `budget_s` from the kill, for both (leading and then probing within it)."""
+    deadline, leads = killed_at + budget_s, None
+    while True:
+        status = get(follower, "/api/loop-status")
+        seen = time.monotonic() - killed_at  # an upper bound: the answer was read after it was true
+        if leads is None and status["role"] == "leader":
+            leads = seen
+        if status["role"] == "leader" and status["sweeps"] > 0:
+            assert seen <= budget_s, f"probing {seen:.2f} s after the kill, over the {budget_s:g} s budget"
+            return leads, seen
+        assert time.monotonic() < deadline, f"no sweep by a new leader {budget_s:g} s after the kill: {status}"
+        time.sleep(0.02)
 
 
 def test_exactly_one_probes_and_the_follower_shows_its_sweeps(dashboards):
@@ -180,14 +201,9 @@ def test_a_new_leader_waits_out_the_killed_leaders_attempt_and_never_reruns_it(r
 
     killed_at = time.monotonic()
     leader.proc.send_signal(signal.SIGKILL)
-    leader.proc.wait(5)
-    wait_for(lambda: roles(follower) == ["leader"], timeout=2 * INTERVAL_S, interval=0.02, message="a new leader")
-    leads_after = time.monotonic() - killed_at
-    wait_for(
-        lambda: get(follower, "/api/loop-status")["sweeps"] > 0, timeout=2 * INTERVAL_S, interval=0.02, message="probes"
-    )
-    probes_after = time.monotonic() - killed_at
+    leads_after, probes_after = takeover(follower, killed_at, TAKEOVER_BUDGET_S)
     print(f"\ntakeover after SIGKILL: leads in {leads_after * 1000:.0f} ms, probed in {probes_after * 1000:.0f} ms")
+    leader.proc.wait(5)
 
     def old_entry() -> dict:
         return next(e for e in get(follower, "/api/logs?service=api")["entries"] if e["id"] == entry_id)

@@ -104,3 +104,55 @@ def test_a_service_without_answered_checks_at_rebuild_takes_its_first_latency_la
     figures.rebuild(START)
     figures.add("a", "up", 12.0, None)
     assert figures.of("a")["latency"]["p50_1h"] == 12.0
+
+
+class CountingStore:
+    """An in-memory store that says it reads raw rows quickly for 2 h only, counting the asks past that."""
+
+    def __init__(self) -> None:
+        self.inner = EmbeddedStore(None, timedelta(days=8))
+        self.memory = timedelta(hours=2)  # 24 h and 7 d are asked, as at 1,000 services
+        self.asks = 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def uptime(self, windows, now, service=None):
+        self.asks += 1
+        return self.inner.uptime(windows, now, service)
+
+    def percentiles(self, windows, now, qs=(50, 95), service=None):
+        return self.inner.percentiles(windows, now, qs, service)
+
+
+def sweep(store, figures: Figures, now: datetime, *checks) -> None:
+    results = [ProbeResult(n, ok, ms, 200 if ok else None, None if ok else "x", now, "up" if ok else "down")
+               for n, ok, ms in checks]  # fmt: skip
+    for r in results:
+        figures.add(r.service, r.status, r.latency_ms, r.error)
+    store.append(now, results)
+    figures.advance(now)
+
+
+def test_windows_past_memory_are_asked_once_a_minute_and_at_once_when_a_check_contradicts_them():
+    store = CountingStore()
+    for k in range(60):  # an hour, 4 h ago (past `memory`): "a" failed once, "b" never
+        ts, ok = START - timedelta(hours=4) + timedelta(minutes=k), k != 5
+        a = ProbeResult("a", ok, 20.0 + k, 200, None if ok else "x", ts, "up" if ok else "down")
+        store.inner.append(ts, [a, ProbeResult("b", True, 30.0, 200, None, ts, "up")])
+    figures = Figures(store)
+    figures.rebuild(START)
+    assert store.asks == 1
+    for k in range(1, 31):  # five minutes of sweeps 10 s apart: checks that only nudge the figures
+        sweep(store, figures, START + timedelta(seconds=10 * k), ("a", True, 25.0), ("b", True, 31.0))
+    assert store.asks == 1 + 5  # once a minute, not 30 times
+    now = START + timedelta(seconds=310)
+    assert actual(figures, ["a", "b"]) == expected(store.inner, START + timedelta(seconds=300), ["a", "b"])
+    sweep(store, figures, now, ("a", True, 25.0), ("b", False, None))  # "b" at 100 %: false at once
+    assert store.asks == 7 and figures.of("b")["uptime"]["24h"] < 100.0
+    sweep(store, figures, now + timedelta(seconds=10), ("c", True, 9.0))  # a new service: no "no data"
+    assert store.asks == 8 and figures.of("c")["uptime"]["7d"] == 100.0 and figures.of("c")["latency"]["p50_24h"] == 9.0
+    assert actual(figures, ["a", "b", "c"]) == expected(store.inner, now + timedelta(seconds=10), ["a", "b", "c"])
+    store.inner.generation += 1  # rows dropped by the store: everything is asked again at once
+    sweep(store, figures, now + timedelta(seconds=20), ("a", True, 25.0))
+    assert store.asks == 9
