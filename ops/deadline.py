@@ -2,10 +2,10 @@
 
 Used where a thread blocks: recovery webhooks (ops/http_fetch.py) and the postgres check's name
 lookup. HTTP and TCP checks run on the probe loop under asyncio's own deadline (ops/probe_net.py),
-sharing only the cap on stuck DNS lookups. A socket timeout is per read, so a server that drips one byte a second never trips it, and the
-system resolver ignores it altogether. The watchdog here shuts a socket down when its deadline
-passes, which makes any blocked recv or handshake return at once; DNS runs on a daemon thread
-that the caller stops waiting for at the deadline.
+sharing only the cap on stuck DNS lookups. A socket timeout is per read, so a server that drips one
+byte a second never trips it, and the system resolver ignores it altogether. The watchdog here shuts
+a socket down when its deadline passes, which makes any blocked recv or handshake return at once;
+DNS runs on a daemon thread that the caller stops waiting for at the deadline.
 """
 
 from __future__ import annotations
