@@ -14,6 +14,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+from collections.abc import Awaitable, Callable
 
 from ops.deadline import MAX_STUCK_LOOKUPS, lookup_slots
 from ops.http_wire import RECV_BYTES, NeedMore, Reply, Request, build_request, read_reply
@@ -100,14 +101,7 @@ async def fetch(
     loop = asyncio.get_running_loop()
     try:
         await loop.sock_sendall(sock, request.data)
-        buf, closed = bytearray(), False
-        while True:
-            try:
-                return read_reply(buf, closed, method, read_limit, enough)
-            except NeedMore:
-                chunk = await loop.sock_recv(sock, RECV_BYTES)
-                buf += chunk
-                closed = not chunk
+        return await _answer(lambda: loop.sock_recv(sock, RECV_BYTES), method, read_limit, enough)
     finally:
         sock.close()
 
@@ -122,16 +116,21 @@ async def _fetch_tls(sock: socket.socket, request: Request, method: str, read_li
     try:
         writer.write(request.data)
         await writer.drain()
-        buf, closed = bytearray(), False
-        while True:
-            try:
-                return read_reply(buf, closed, method, read_limit, enough)
-            except NeedMore:
-                chunk = await reader.read(RECV_BYTES)
-                buf += chunk
-                closed = not chunk
+        return await _answer(lambda: reader.read(RECV_BYTES), method, read_limit, enough)
     finally:
         writer.transport.abort()  # no TLS close_notify wait: the check is over
+
+
+async def _answer(receive: Callable[[], Awaitable[bytes]], method: str, read_limit: int, enough) -> Reply:
+    """Read until ops/http_wire.py has the whole answer (or the server has closed)."""
+    buf, closed = bytearray(), False
+    while True:
+        try:
+            return read_reply(buf, closed, method, read_limit, enough)
+        except NeedMore:
+            chunk = await receive()
+            buf += chunk
+            closed = not chunk
 
 
 @functools.lru_cache(maxsize=4096)
