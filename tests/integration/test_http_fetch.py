@@ -15,6 +15,7 @@ import pytest
 from ops import probe_net
 from ops.deadline import Watchdog
 from ops.http_fetch import Reply, fetch
+from ops.probe_loop import ProbeLoop
 from ops.probes import describe
 from tests.servers.scripted import ScriptedServer
 
@@ -48,7 +49,13 @@ def get(server, watchdog, **kwargs):
         async with asyncio.timeout(5):
             return await probe_net.fetch(server.url("/p?q=1"), **kwargs)
 
-    return asyncio.run(on_the_loop())
+    # On the product's own loop thread (not asyncio.run here: an earlier browser test's Playwright
+    # leaves an event loop running in this thread).
+    loop = ProbeLoop()
+    try:
+        return loop.submit(on_the_loop()).result(10)
+    finally:
+        loop.close()
 
 
 def test_a_chunked_body_is_decoded_across_reads(serve, watchdog):
